@@ -255,3 +255,26 @@ def split_label_unit(text: str) -> tuple[str, str | None]:
     if not unit or len(normalize_text(unit)) > 8 or normalize_text(unit) in {"R&D", "助理"}:
         return s, None
     return m.group("label").strip(), unit
+
+
+# ---------------------------------------------------------------------------
+# The one long shape every source of *actuals* lands in (raw.*_observations)
+# ---------------------------------------------------------------------------
+
+OBSERVATION_SCHEMA = {
+    "source_kind": "str",        # yearbook | census | bulletin_html | bulletin_facts
+    "source_file": "str",        # file name (no directory: directories are configuration)
+    "source_sha256": "str",
+    "source_location": "str",    # 'sheet S row R col C (header …)' | 'line N' | 'row N column X'
+    "verbatim": "str",           # the cell text or the sentence the number was read from
+    "region_name_raw": "str",
+    "region_code": "str",        # GB/T 2260, null only in quarantine
+    "year": "int",
+    "scope": "str",              # 全市 | 市辖区 | n.a.
+    "indicator_label_raw": "str",
+    "indicator_code": "str",     # null when the label is not (yet) mapped: kept, reported as unmapped
+    "unit_raw": "str",
+    "value_raw": "str",
+    "value": "float",
+}
+OBSERVATION_COLUMNS = list(OBSERVATION_SCHEMA)

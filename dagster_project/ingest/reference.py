@@ -21,7 +21,7 @@ def reference_files(directory: Path = REFERENCE_DIR) -> dict[str, Path]:
 def read_reference(name: str, directory: Path = REFERENCE_DIR) -> pl.DataFrame:
     """Read one reference CSV with every column as text (codes keep leading zeros)."""
     path = directory / f"{name}.csv"
-    return pl.read_csv(path, infer_schema=False, missing_utf8_is_empty_string=False)
+    return pl.read_csv(path, infer_schema=False)
 
 
 class RegionLookup:

@@ -1,0 +1,85 @@
+"""Configuration: where the warehouse lives and where source files are read from.
+
+Environment variables (the only knobs):
+
+``URBAN_WAREHOUSE_PATH``
+    The *published* DuckDB file, read by analysts and BI tools (default
+    ``warehouse/indicators.duckdb``). Dagster and the dbt profile both derive every
+    path from this one variable: runs build into ``<path>.build`` and only the publish
+    step renames that file onto ``<path>``.
+``URBAN_SOURCE_DIRS``
+    Extra source directories (``os.pathsep``-separated) holding the files that must not
+    be committed: ``yearbooks/``, ``census/``, ``bulletins/*.html`` (and optionally more
+    ``plans/``). Default: ``../shared`` next to the project, if it exists. The repository's
+    own ``raw/`` is always searched first.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+RAW_DIR = PROJECT_ROOT / "raw"
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+
+WAREHOUSE_ENV = "URBAN_WAREHOUSE_PATH"
+SOURCE_DIRS_ENV = "URBAN_SOURCE_DIRS"
+DEFAULT_WAREHOUSE = PROJECT_ROOT / "warehouse" / "indicators.duckdb"
+
+
+def warehouse_path() -> Path:
+    """Absolute path of the published warehouse file."""
+    return Path(os.environ.get(WAREHOUSE_ENV) or DEFAULT_WAREHOUSE).expanduser().resolve()
+
+
+def build_path() -> Path:
+    """The file a run writes into (never read by consumers)."""
+    p = warehouse_path()
+    return p.with_name(p.name + ".build")
+
+
+def data_docs_dir() -> Path:
+    return warehouse_path().parent / "data_docs"
+
+
+def exports_dir() -> Path:
+    return warehouse_path().parent / "exports"
+
+
+def export_env() -> None:
+    """Make the resolved warehouse path visible to dbt subprocesses (profiles.yml reads it)."""
+    os.environ[WAREHOUSE_ENV] = str(warehouse_path())
+
+
+def source_dirs() -> list[Path]:
+    """raw/ first, then the configured extra directories that exist."""
+    env = os.environ.get(SOURCE_DIRS_ENV)
+    extra = [Path(p).expanduser() for p in env.split(os.pathsep) if p] if env is not None else [PROJECT_ROOT.parent / "shared"]
+    dirs = [RAW_DIR] + [p.resolve() for p in extra if p.exists()]
+    seen, out = set(), []
+    for d in dirs:
+        if d not in seen:
+            seen.add(d)
+            out.append(d)
+    return out
+
+
+def find_source_files(subdir: str, patterns: tuple[str, ...]) -> list[Path]:
+    """Files matching ``patterns`` under ``<dir>/<subdir>/`` (recursively) in every source
+    directory. A file present in several directories with identical bytes counts once
+    (raw/ wins); same name with different bytes is kept twice (both are evidence)."""
+    from dagster_project.ingest.common import file_sha256
+
+    found: dict[tuple[str, str], Path] = {}
+    for d in source_dirs():
+        base = d / subdir
+        if not base.is_dir():
+            continue
+        for pattern in patterns:
+            for p in sorted(base.rglob(pattern)):
+                if p.is_file() and not p.name.startswith(("~$", ".")):
+                    key = (p.name, file_sha256(p))
+                    found.setdefault(key, p)
+    return sorted(found.values(), key=lambda p: (p.name, str(p)))

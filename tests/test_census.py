@@ -1,0 +1,142 @@
+"""Census parser: city CSV (2010, 2020) and county workbook (2020)."""
+
+from __future__ import annotations
+
+import csv
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from dagster_project.ingest.census import CENSUS_EXTRA_SCHEMA, parse_census_city, parse_census_county
+from dagster_project.ingest.common import OBSERVATION_COLUMNS, SourceError
+
+REPO = Path(__file__).resolve().parents[1]
+PUYANG = "410900"
+CITY_CSV = "census/census_city_2010-2020_v1.csv"
+COUNTY_XLSX = "census/census_county_2020_v1.xlsx"
+
+
+def source_dirs() -> list[Path]:
+    raw = os.environ.get("URBAN_SOURCE_DIRS") or str(REPO.parent / "shared")
+    return [Path(p) for p in raw.split(os.pathsep) if p]
+
+
+def shared_file(relative: str) -> Path:
+    dirs = [d for d in source_dirs() if d.is_dir()]
+    if not dirs:
+        pytest.skip(f"shared source directory not found ({os.pathsep.join(map(str, source_dirs()))})")
+    for d in dirs:
+        if (d / relative).is_file():
+            return d / relative
+    raise AssertionError(f"{relative} not found in {[str(d) for d in dirs]}")
+
+
+@lru_cache(maxsize=1)
+def city():
+    return parse_census_city(shared_file(CITY_CSV))
+
+
+@lru_cache(maxsize=1)
+def county():
+    return parse_census_county(shared_file(COUNTY_XLSX))
+
+
+def value(result, region_code: str, indicator_code: str, year: int) -> float:
+    df = result.observations.filter(
+        (pl.col("region_code") == region_code) & (pl.col("indicator_code") == indicator_code) & (pl.col("year") == year)
+    )
+    assert df.height == 1, (region_code, indicator_code, year, df.height)
+    return df["value"][0]
+
+
+def test_shape_and_codes():
+    obs = city().observations
+    assert obs.columns == OBSERVATION_COLUMNS + list(CENSUS_EXTRA_SCHEMA)
+    assert set(obs["indicator_code"].unique()) == {
+        "resident_population", "urban_resident_population", "rural_resident_population"}
+    assert set(obs["year"].unique()) == {2010, 2020}
+    assert set(obs["scope"].unique()) == {"n.a."} and set(obs["unit_raw"].unique()) == {"人"}
+    assert obs["region_code"].null_count() == 0
+
+
+def test_puyang_2020_urbanization_rate_from_parsed_values():
+    urban = value(city(), PUYANG, "urban_resident_population", 2020)
+    total = value(city(), PUYANG, "resident_population", 2020)
+    assert (urban, total) == (1884758.0, 3772088.0)
+    assert round(100 * urban / total, 2) == 49.97
+    assert value(city(), PUYANG, "rural_resident_population", 2020) == 1887330.0
+    assert value(city(), PUYANG, "resident_population", 2010) == 3598740.0
+    row = city().observations.filter(
+        (pl.col("region_code") == PUYANG) & (pl.col("indicator_code") == "resident_population") & (pl.col("year") == 2020)
+    ).row(0, named=True)
+    assert row["source_location"] == "line 159 column popu_2020" and row["verbatim"] == "3772088"
+    assert row["region_name_raw"] == "濮阳市" and row["source_file"] == "census_city_2010-2020_v1.csv"
+
+
+def test_city_file_quarantines_codes_outside_regions_csv():
+    s = city().summary
+    assert s["rows_seen"] == s["rows_landed"] + s["rows_quarantined"]
+    reasons = {q.verbatim.split(",")[0]: q for q in city().quarantine}
+    assert set(reasons) == {"香港特别行政区", "澳门特别行政区"}
+    assert reasons["香港特别行政区"].location == "line 369"
+    assert "810000" in reasons["香港特别行政区"].reason and "regions.csv" in reasons["香港特别行政区"].reason
+
+
+def test_county_file_levels_and_values():
+    result = county()
+    assert result.summary["rows_landed"] == 3312
+    assert value(result, PUYANG, "resident_population", 2020) == 3772088.0
+    assert value(result, PUYANG, "urban_resident_population", 2020) == 1884758.0
+    assert value(result, "410902", "resident_population", 2020) == 607028.0  # 华龙区
+    levels = result.observations.filter(pl.col("region_code") == "410902")["region_level"].unique().to_list()
+    assert levels == ["county"]
+    na = [q for q in result.quarantine if q.verbatim.startswith("NA,")]
+    assert len(na) == result.summary["rows_quarantined"] == 46
+    assert na[0].location == "sheet 七普（年鉴） row 2" and "'NA'" in na[0].reason
+
+
+def test_city_and_county_files_agree_for_2020():
+    a = city().observations.filter(pl.col("year") == 2020).select("region_code", "indicator_code", "value")
+    b = county().observations.select("region_code", "indicator_code", "value")
+    joined = a.join(b, on=["region_code", "indicator_code"], suffix="_county")
+    assert joined.height > 900
+    assert joined.filter(pl.col("value") != pl.col("value_county")).height / joined.height < 0.05
+
+
+def test_columns_found_by_name_and_bad_rows_quarantined(tmp_path):
+    src = shared_file(CITY_CSV)
+    with open(src, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    header, body = rows[0], rows[1:]
+    order = list(reversed(range(len(header))))  # every column moved
+    puyang = next(r for r in body if r[1] == PUYANG)
+    bad_value = list(puyang)
+    bad_value[1] = "371700"
+    bad_value[0] = "菏泽市"
+    bad_value[header.index("province_code")] = "370000"
+    bad_value[header.index("popu_urban_2020")] = "约4百万"
+    unknown = list(puyang)
+    unknown[1] = "419999"
+    path = tmp_path / "census_copy.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        for r in [header, puyang, bad_value, unknown]:
+            w.writerow([r[i] for i in order])
+    result = parse_census_city(path)
+    assert value(result, PUYANG, "urban_resident_population", 2020) == 1884758.0
+    assert value(result, PUYANG, "resident_population", 2020) == 3772088.0
+    by_loc = {q.location: q for q in result.quarantine}
+    assert "line 3 column popu_urban_2020" in by_loc and "not a number" in by_loc["line 3 column popu_urban_2020"].reason
+    assert "419999" in by_loc["line 4"].reason
+    # the rest of the bad-value row still lands
+    assert value(result, "371700", "resident_population", 2020) == 3772088.0
+
+
+def test_missing_column_is_a_source_error(tmp_path):
+    path = tmp_path / "no_urban.csv"
+    path.write_text("city,city_code,province_code,popu_2020\n濮阳市,410900,410000,3772088\n", encoding="utf-8")
+    with pytest.raises(SourceError, match=r"no_urban.csv, line 1: missing column\(s\)"):
+        parse_census_city(path)

@@ -1,0 +1,105 @@
+"""Dagster assets that land source files in the build database's ``raw`` schema.
+
+One asset per source kind; each parses with its ingest module, writes one raw table,
+replaces its own rows of ``raw.quarantine`` and records per-file counts in
+``raw.load_log``. The load id of every row is the Dagster run id.
+"""
+
+
+import polars as pl
+from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, asset, multi_asset
+
+from dagster_project import config
+from dagster_project.ingest.common import QuarantineRow, SourceError, normalize_label, normalize_text
+from dagster_project.ingest.plan_tables import CELL_COLUMNS, parse_plan_tables
+from dagster_project.ingest.reference import REFERENCE_DIR, read_reference, reference_files
+from dagster_project.warehouse import build_connection, log_loads, replace_quarantine, replace_table
+
+RAW = ["raw"]
+
+
+def land(
+    context: AssetExecutionContext,
+    table: str,
+    frames: list[pl.DataFrame],
+    quarantine: list[QuarantineRow],
+    per_file: list[dict],
+    empty_schema: dict | None = None,
+) -> MaterializeResult:
+    """Write one raw table + quarantine + load log in the run's build file."""
+    load_id = context.run_id
+    df = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame(schema=empty_schema or {})
+    asset_name = context.asset_key.to_user_string()
+    with build_connection(context.run_id) as con:
+        n = replace_table(con, table, df, load_id)
+        nq = replace_quarantine(con, asset_name, quarantine, load_id)
+        log_loads(con, asset_name, load_id, per_file)
+    for q in quarantine:
+        context.log.warning(f"quarantined: {q.source_file} {q.location}: {q.reason}")
+    return MaterializeResult(
+        metadata={
+            "rows": n,
+            "quarantined": nq,
+            "files": MetadataValue.md("\n".join(f"- {f['source_file']}: {f.get('rows_loaded', 0)} rows, {f.get('rows_quarantined', 0)} quarantined" for f in per_file) or "(none)"),
+            "load_id": load_id,
+        }
+    )
+
+
+@multi_asset(
+    specs=[
+        AssetSpec(AssetKey(RAW + [f"ref_{name}"]), group_name="raw", description=f"raw/reference/{name}.csv (curated reference data)")
+        for name in reference_files(REFERENCE_DIR)
+    ],
+    name="raw_reference",
+)
+def raw_reference(context: AssetExecutionContext):
+    """Curated reference CSVs (raw/reference) → raw.ref_* tables, read by dbt staging."""
+    with build_connection(context.run_id) as con:
+        for name in reference_files(REFERENCE_DIR):
+            df = read_reference(name)
+            if name == "indicator_label_map":
+                df = df.with_columns(pl.col("label_printed").map_elements(normalize_label, return_dtype=pl.Utf8).alias("label_key"))
+            if name == "units":
+                df = df.with_columns(pl.col("unit_printed").fill_null("").map_elements(normalize_text, return_dtype=pl.Utf8).alias("unit_key"))
+            n = replace_table(con, f"ref_{name}", df, context.run_id)
+            yield MaterializeResult(asset_key=AssetKey(RAW + [f"ref_{name}"]), metadata={"rows": n})
+
+
+@asset(
+    key=AssetKey(RAW + ["plan_indicator_cells"]),
+    group_name="raw",
+    description="Indicator tables (专栏1 …) found in every plan document → one row per printed cell with provenance.",
+)
+def raw_plan_indicator_cells(context: AssetExecutionContext) -> MaterializeResult:
+    frames, quarantine, per_file = [], [], []
+    plans = config.find_source_files("plans", ("*.md",))
+    if not plans:
+        raise SourceError(str(config.RAW_DIR / "plans"), None, "no plan documents found")
+    for path in plans:
+        try:
+            result = parse_plan_tables(path)
+        except SourceError as exc:
+            # a whole document that cannot be parsed is quarantined and reported; the run
+            # goes on for the other documents and the quality gate decides about publishing
+            from dagster_project.ingest.common import file_sha256
+
+            quarantine.append(QuarantineRow("plan_table", path.name, file_sha256(path), exc.location or "file", exc.reason, ""))
+            per_file.append({"source_file": path.name, "rows_loaded": 0, "rows_quarantined": 1})
+            context.log.error(str(exc))
+            continue
+        cells = result.cells.with_columns(
+            pl.col("unit_printed").fill_null("").map_elements(normalize_text, return_dtype=pl.Utf8).alias("unit_key")
+        )
+        frames.append(cells)
+        quarantine.extend(result.quarantine)
+        per_file.append(
+            {
+                "source_file": result.source_file,
+                "source_sha256": result.source_sha256,
+                "rows_loaded": cells.height,
+                "rows_quarantined": len(result.quarantine),
+            }
+        )
+        context.log.info(f"{path.name}: tables {[(t['table_ref'], t['rows']) for t in result.tables]}")
+    return land(context, "plan_indicator_cells", frames, quarantine, per_file, {**CELL_COLUMNS, "unit_key": pl.Utf8})

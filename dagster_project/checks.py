@@ -1,0 +1,36 @@
+"""One blocking Dagster asset check per GX suite in expectations/."""
+
+
+from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetKey, MetadataValue, asset_check
+
+from dagster_project import config, quality
+
+
+def _make_check(suite_path):
+    suite = quality.load_suite(suite_path)
+    severity = AssetCheckSeverity.WARN if suite.get("severity", "ERROR").upper() == "WARN" else AssetCheckSeverity.ERROR
+
+    @asset_check(
+        asset=AssetKey(suite["asset_key"]),
+        name=f"gx_{suite['name']}",
+        blocking=severity == AssetCheckSeverity.ERROR,
+        description=f"Great Expectations suite expectations/{suite_path.name}: {suite.get('description', '')}",
+    )
+    def _check(context: AssetCheckExecutionContext) -> AssetCheckResult:
+        outcome = quality.validate(quality.load_suite(suite_path), config.build_path(), docs_dir=config.data_docs_dir())
+        (context.log.info if outcome.success else context.log.error)(outcome.summary())
+        return AssetCheckResult(
+            passed=outcome.success,
+            severity=severity,
+            metadata={
+                "rows": outcome.row_count,
+                "expectations": outcome.evaluated,
+                "failed": MetadataValue.json(outcome.failed),
+                "data_docs": str(config.data_docs_dir() / "index.html"),
+            },
+        )
+
+    return _check
+
+
+gx_checks = [_make_check(p) for p in quality.suite_files()]

@@ -1,0 +1,55 @@
+"""The one Dagster ``Definitions`` of the project."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from dagster import (
+    AssetSelection,
+    DefaultScheduleStatus,
+    Definitions,
+    ScheduleDefinition,
+    define_asset_job,
+    in_process_executor,
+)
+from dagster_dbt import DbtCliResource
+
+from dagster_project.assets.dbt import dbt_models, dbt_project
+from dagster_project.assets.ingest import raw_plan_indicator_cells, raw_reference
+from dagster_project.assets.publish import published_warehouse
+from dagster_project.checks import gx_checks
+
+WRITER_TAGS = {"warehouse/writer": "duckdb"}  # dagster.yaml limits runs with this tag to one at a time
+
+all_assets = [raw_reference, raw_plan_indicator_cells, dbt_models, published_warehouse]
+
+nightly_job = define_asset_job(
+    "nightly",
+    selection=AssetSelection.all(),
+    executor_def=in_process_executor,  # one process, one DuckDB writer
+    tags=WRITER_TAGS,
+    description="Ingest every source, build and test the dbt models, run the GX gates, publish.",
+)
+
+nightly_schedule = ScheduleDefinition(
+    job=nightly_job,
+    cron_schedule="0 2 * * *",
+    execution_timezone="Asia/Shanghai",
+    default_status=DefaultScheduleStatus.RUNNING,
+    name="nightly_0200_asia_shanghai",
+)
+
+# the dbt next to this Python (the project's virtualenv), whatever PATH says
+_venv_dbt = Path(sys.executable).parent / "dbt"
+DBT_EXECUTABLE = str(_venv_dbt) if _venv_dbt.exists() else (shutil.which("dbt") or "dbt")
+
+defs = Definitions(
+    assets=all_assets,
+    asset_checks=gx_checks,
+    jobs=[nightly_job],
+    schedules=[nightly_schedule],
+    resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
+    executor=in_process_executor,
+)

@@ -1,0 +1,121 @@
+"""Great Expectations quality gates, run as blocking Dagster asset checks.
+
+Suites live in ``expectations/<name>.json`` (GX's own suite shape: name + list of
+``{"type", "kwargs", "meta"}``), plus three keys of ours: ``table`` (what to read),
+``asset_key`` (the asset the check belongs to) and ``severity`` (ERROR blocks
+publication, WARN only reports). A ``value_set`` may be ``{"$query": "select …"}``,
+resolved against the same database, so reference sets are never copied into a suite.
+
+The data is read through a **read-only** DuckDB connection into a pandas DataFrame and
+validated with GX's pandas datasource (GX's SQL path on DuckDB is unreliable). Each
+validation also updates the Data Docs site under ``<warehouse dir>/data_docs``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from dagster_project import config
+
+logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+
+@dataclass
+class SuiteOutcome:
+    suite: str
+    success: bool
+    evaluated: int
+    failed: list[dict]
+    row_count: int
+
+    def summary(self) -> str:
+        if self.success:
+            return f"{self.suite}: all {self.evaluated} expectations met on {self.row_count} rows"
+        lines = [f"{self.suite}: {len(self.failed)} of {self.evaluated} expectations failed on {self.row_count} rows"]
+        for f in self.failed:
+            lines.append(f"  - {f['expectation']} {f['kwargs']}: {f['unexpected_count']} unexpected, e.g. {f['examples']}")
+        return "\n".join(lines)
+
+
+def load_suite(name_or_path: str | Path) -> dict:
+    p = Path(name_or_path)
+    if not p.suffix:
+        p = config.EXPECTATIONS_DIR / f"{name_or_path}.json"
+    return json.loads(p.read_text(encoding="utf-8"))
+
+
+def suite_files() -> list[Path]:
+    return sorted(config.EXPECTATIONS_DIR.glob("*.json"))
+
+
+def _resolve(kwargs: dict, con: duckdb.DuckDBPyConnection) -> dict:
+    out = {}
+    for k, v in kwargs.items():
+        if isinstance(v, dict) and "$query" in v:
+            v = [r[0] for r in con.execute(v["$query"]).fetchall()]
+        out[k] = v
+    return out
+
+
+def validate(suite: dict, db_path: str | Path, docs_dir: Path | None = None) -> SuiteOutcome:
+    """Validate ``suite['table']`` of the DuckDB file at ``db_path`` (opened read-only)."""
+    import great_expectations as gx
+    from great_expectations.checkpoint import UpdateDataDocsAction
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        df = con.execute(f"select * from {suite['table']}").df()
+        specs = [(e["type"], _resolve(e.get("kwargs", {}), con), e.get("meta", {})) for e in suite["expectations"]]
+
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    actions = []
+    if docs_dir is not None:
+        docs_dir.mkdir(parents=True, exist_ok=True)
+        ctx.add_data_docs_site(
+            site_name="warehouse",
+            site_config={
+                "class_name": "SiteBuilder",
+                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            },
+        )
+        actions.append(UpdateDataDocsAction(name="update_data_docs", site_names=["warehouse"]))
+    batch_def = (
+        ctx.data_sources.add_pandas("warehouse")
+        .add_dataframe_asset(name=suite["table"].replace(".", "__"))
+        .add_batch_definition_whole_dataframe("whole_table")
+    )
+    impl = gx.expectations.registry.get_expectation_impl
+    gx_suite = ctx.suites.add(
+        gx.ExpectationSuite(name=suite["name"], expectations=[impl(t)(**kw, meta=meta) for t, kw, meta in specs])
+    )
+    vd = ctx.validation_definitions.add(gx.ValidationDefinition(data=batch_def, suite=gx_suite, name=f"{suite['name']}_validation"))
+    checkpoint = ctx.checkpoints.add(
+        gx.Checkpoint(name=f"{suite['name']}_checkpoint", validation_definitions=[vd], actions=actions, result_format={"result_format": "SUMMARY"})
+    )
+    result = checkpoint.run(batch_parameters={"dataframe": df})
+    failed, evaluated = [], 0
+    for vr in result.run_results.values():
+        for er in vr.results:
+            evaluated += 1
+            if not er.success:
+                res = er.result or {}
+                kwargs = {k: v for k, v in er.expectation_config.kwargs.items() if k not in ("batch_id",)}
+                if isinstance(kwargs.get("value_set"), list) and len(kwargs["value_set"]) > 10:
+                    kwargs["value_set"] = f"<{len(kwargs['value_set'])} values>"
+                failed.append(
+                    {
+                        "expectation": er.expectation_config.type,
+                        "kwargs": kwargs,
+                        "unexpected_count": res.get("unexpected_count", res.get("observed_value")),
+                        "examples": res.get("partial_unexpected_list", [])[:5],
+                        "exception": (er.exception_info or {}).get("exception_message") if er.exception_info else None,
+                    }
+                )
+    return SuiteOutcome(suite=suite["name"], success=not failed, evaluated=evaluated, failed=failed, row_count=len(df))

@@ -1,0 +1,7 @@
+{#- Generic test: no two rows share the same combination of columns (nulls compare equal). -#}
+{% test unique_combination(model, columns) %}
+select {{ columns | join(', ') }}, count(*) as n_rows
+from {{ model }}
+group by {{ columns | join(', ') }}
+having count(*) > 1
+{% endtest %}

@@ -49,3 +49,8 @@ def test_split_label_unit():
     assert split_label_unit("研究与试验发展（R&D）经费投入强度（%）") == ("研究与试验发展（R&D）经费投入强度", "%")
     assert split_label_unit("城市人均体育活动场地面积(平方米/人)") == ("城市人均体育活动场地面积", "平方米/人")
     assert split_label_unit("投运5G基站数量") == ("投运5G基站数量", None)
+
+
+def test_empty_cell_is_not_a_printed_dash():
+    assert parse_cell("").error and not parse_cell("").is_missing
+    assert parse_cell("—").is_missing

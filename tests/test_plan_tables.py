@@ -107,7 +107,7 @@ def test_row_with_missing_cell_is_quarantined(tmp_path):
     p = _write_variant(tmp_path, HEZE, "6 | 智慧医院覆盖率 | % | - | 50 | 90 | |", "6 | 智慧医院覆盖率 | % | - | 50 |")
     r = parse_plan_tables(p)
     assert r.cells.filter(pl.col("row_number") == 6).height == 0
-    assert [q.location for q in r.quarantine] == ["line 229"]
+    assert [q.location for q in r.quarantine] == ["line 228"]
     assert "expected 6 cells" in r.quarantine[0].reason
 
 

@@ -180,7 +180,7 @@ RELATIVE_PHRASES = {
     "全国平均": "national_average",
 }
 
-_MISSING_MARKS = {"-", "—", "–", "－", "/", "", "—-", "--", "…"}
+_MISSING_MARKS = {"-", "—", "–", "－", "--", "——"}  # an empty cell is NOT a printed dash
 
 
 def parse_cell(text: str) -> CellValue:

@@ -240,12 +240,13 @@ def parse_plan_tables(path: str | Path, regions: RegionLookup | None = None) -> 
             raise SourceError(fname, header_line, f"indicator table {table_ref} has a header but no rows")
 
         for line_no, c in table_rows:
-            c = _strip_trailing_empty(c, n_expected)
+            c = _strip_trailing_empty(c, 0)  # an empty last cell is a missing cell, not a value
             row_group = None
             if len(c) == n_expected + 1 and seq_pos is not None and parse_cell(c[0]).value is None:
                 row_group, c = c[0], c[1:]
             if len(c) != n_expected:
-                q(line_no, f"{table_ref}: expected {n_expected} cells ({', '.join(r for r, _ in roles)}), found {len(c)}", lines[line_no - 1])
+                q(line_no, f"{table_ref}: expected {n_expected} cells ({', '.join(r for r, _ in roles)}), found {len(c)}: row truncated or garbled", lines[line_no - 1])
+                last_seq += 1  # the quarantined row still took its place in the 序号 sequence
                 continue
             if row_group:
                 group = normalize_text(row_group)

@@ -246,6 +246,9 @@ _RATIO_RE = re.compile(r":(?P<den>\d+(?:\.\d+)?)")
 _BROKEN_NUM_RE = re.compile(r"[0-9OoIl.]*[0-9][0-9OoIl.]*")
 _ZH_NUM_RE = re.compile(r"[零〇一二三四五六七八九十百千两]+")
 
+_LIST_TAIL_RE = re.compile(
+    r"\d(?:" + "|".join(re.escape(u) for u in _UNIT_LIST) + r")?(?:及以上|以上|以下|以内|左右)?$"
+)
 _ACTION_HEADER_RE = re.compile(r"^\|?行动(?:要点)?\|主要内容\|")
 _ZHUANLAN_RE = re.compile(r"专栏(\d+)")
 _TOC_ACTION_RE = re.compile(r"^-?专栏(\d+)(\S*行动\S*)$")
@@ -733,8 +736,8 @@ class _Extractor:
             if got is None:
                 continue
             if got == "quarantined":
-                consumed_until = b
-                continue
+                # nothing else is read from a clause whose target could not be read safely
+                break
             cands.extend(got)
             consumed_until = max(c.end for c in got)
             prev_end = consumed_until
@@ -806,6 +809,10 @@ class _Extractor:
                 p = p2
         post, p_after = _postfix_at(t, p)
         prefix, pstart = _prefix_before(t, seg_floor, a)
+        if prefix is None and a > cs and t[a - 1] == "、" and _LIST_TAIL_RE.search(t, cs, a - 1):
+            # "…达到 97%、90%" without 分别: a value without its own subject
+            self._q(unit.kind, nt.line(a), f"listed value {t[a:b]} without its own subject", nt.orig(cs, ce))
+            return "quarantined"
         fenbie = prefix is not None and t[seg_floor:pstart].endswith("分别")
         # ------------------------------------------------------------ pattern choice
         line = nt.line(a)

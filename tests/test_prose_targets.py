@@ -1,0 +1,330 @@
+"""Prose-target extractor: both real plans against a hand-labelled fixture, own sentences in
+other styles, specific real assertions, and malformed input that must go to quarantine."""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections import Counter
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from dagster_project.ingest.common import file_sha256, normalize_text, read_text_lines
+from dagster_project.ingest.prose_targets import (
+    SOURCE_KIND_ACTION,
+    SOURCE_KIND_PROSE,
+    TARGET_COLUMNS,
+    extract_prose_targets,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+PLANS = REPO / "raw" / "plans"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PUYANG_FILE = "puyang_new_urbanization_plan_2021_2035_draft.md"
+HEZE_FILE = "heze_new_urbanization_and_urban_rural_integration_plan_2035.md"
+COMPARATORS = {"=", ">", "≥", "<", "≤", "≈", "between"}
+
+TITLES = {
+    "濮阳市": "# 濮阳市新型城镇化规划\n\n(2021-2035年)\n\n2022年4月\n\n",
+    "菏泽市": "# 菏泽市新型城镇化与城乡融合发展规划（2021-2035年）\n\n2022年12月\n\n",
+}
+
+
+@pytest.fixture(scope="module")
+def results():
+    return {f: extract_prose_targets(PLANS / f) for f in (PUYANG_FILE, HEZE_FILE)}
+
+
+def _num(x: str | float | None) -> float | None:
+    if x is None or x == "":
+        return None
+    return round(float(x), 6)
+
+
+def _key(file, line, year, comparator, value, value_high, unit, region) -> tuple:
+    return (file, int(line), int(year), comparator, _num(value), _num(value_high), unit or None, str(region))
+
+
+def _expected_keys() -> list[tuple]:
+    with open(FIXTURES / "prose_targets_expected.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    return [
+        _key(r["file"], r["line_number"], r["target_year"], r["comparator"], r["value"], r["value_high"],
+             r["unit"], r["region_code"])
+        for r in rows
+    ]
+
+
+def _extracted_keys(df: pl.DataFrame) -> list[tuple]:
+    return [
+        _key(r["source_file"], r["line_number"], r["target_year"], r["comparator"], r["value"],
+             r["value_high"], r["unit"], r["region_code"])
+        for r in df.iter_rows(named=True)
+    ]
+
+
+# ---------------------------------------------------------------------------
+# Real plans vs. the labelled fixture
+# ---------------------------------------------------------------------------
+
+
+def test_precision_and_recall_against_labelled_fixture(results):
+    # multisets: two targets of one line may share the key (line 500 of 濮阳: two "10 个以上")
+    expected = Counter(_expected_keys())
+    extracted = Counter()
+    for res in results.values():
+        extracted.update(_extracted_keys(res.targets))
+    tp = expected & extracted
+    misses = sorted((expected - extracted).elements())
+    false_pos = sorted((extracted - expected).elements())
+    n_tp, n_exp, n_got = sum(tp.values()), sum(expected.values()), sum(extracted.values())
+    precision = n_tp / n_got if n_got else 0.0
+    recall = n_tp / n_exp
+    print(f"\nprose targets: expected {n_exp}, extracted {n_got}, matched {n_tp}")
+    print(f"precision {precision:.1%}  recall {recall:.1%}")
+    for f in (PUYANG_FILE, HEZE_FILE):
+        print(f"  {f}: extracted {sum(v for k, v in extracted.items() if k[0] == f)}, "
+              f"expected {sum(v for k, v in expected.items() if k[0] == f)}")
+    for m in misses:
+        print("  MISS", m)
+    for fp in false_pos:
+        print("  FALSE POSITIVE", fp)
+    assert precision == 1.0, f"false positives: {false_pos}"
+    assert recall >= 0.95, f"misses: {misses}"
+
+
+def test_output_schema_and_provenance(results):
+    for fname, res in results.items():
+        df = res.targets
+        assert df.columns == TARGET_COLUMNS
+        assert df.height > 0
+        assert df["source_sha256"].unique().to_list() == [file_sha256(PLANS / fname)]
+        assert df["source_file"].unique().to_list() == [fname]
+        assert set(df["comparator"].unique()) <= COMPARATORS
+        assert set(df["source_kind"].unique()) <= {SOURCE_KIND_PROSE, SOURCE_KIND_ACTION}
+        assert df["value"].null_count() == 0 and df["target_year"].null_count() == 0
+        assert df["region_code"].null_count() == 0 and df["subject"].null_count() == 0
+        # value_high only for ranges
+        assert (df.filter(pl.col("comparator") == "between")["value_high"].null_count()) == 0
+        assert (df.filter(pl.col("comparator") != "between")["value_high"].null_count()
+                == df.filter(pl.col("comparator") != "between").height)
+        # table_ref only on action-table rows
+        assert df.filter(pl.col("source_kind") == SOURCE_KIND_PROSE)["table_ref"].null_count() == \
+            df.filter(pl.col("source_kind") == SOURCE_KIND_PROSE).height
+        lines = read_text_lines(PLANS / fname)
+        for r in df.iter_rows(named=True):
+            # the value is printed on the reported line; clause sits inside the sentence
+            printed = normalize_text(lines[r["line_number"] - 1])
+            v = r["value"]
+            num = str(int(v)) if float(v).is_integer() else f"{v}"
+            if r["unit"] == "ratio" and ":" not in normalize_text(r["clause"]):
+                num = num  # ratio printed without ':'
+            assert num in printed or str(v) in printed, (r["line_number"], v, printed[:80])
+            assert normalize_text(r["clause"]) in normalize_text(r["sentence"])
+            assert normalize_text(r["subject"]) in normalize_text(r["sentence"]) or "、" in r["sentence"]
+
+
+def test_counts_per_plan(results):
+    p = results[PUYANG_FILE]
+    h = results[HEZE_FILE]
+    assert (p.city_name, p.city_code) == ("濮阳市", "410900")
+    assert (h.city_name, h.city_code) == ("菏泽市", "371700")
+    print(f"\n濮阳: {p.targets.height} targets, {len(p.quarantine)} quarantined; "
+          f"菏泽: {h.targets.height} targets ({h.targets.filter(pl.col('source_kind') == 'action_table').height} "
+          f"from action tables), {len(h.quarantine)} quarantined")
+    # action tables are only in the 菏泽 plan, and only 专栏13–18 are action tables
+    assert p.targets.filter(pl.col("source_kind") == SOURCE_KIND_ACTION).height == 0
+    refs = set(h.targets.filter(pl.col("source_kind") == SOURCE_KIND_ACTION)["table_ref"].to_list())
+    assert refs and refs <= {f"专栏{n}" for n in range(13, 19)}
+
+
+# ---------------------------------------------------------------------------
+# Specific real assertions
+# ---------------------------------------------------------------------------
+
+
+def _one(df: pl.DataFrame, **eq) -> dict:
+    out = df
+    for k, v in eq.items():
+        out = out.filter(pl.col(k) == v)
+    assert out.height == 1, (eq, out)
+    return out.row(0, named=True)
+
+
+def test_heze_nursing_beds_2035(results):
+    # the sentence is in the 菏泽 plan (the 濮阳 plan says 不低于 55% for 2025)
+    df = results[HEZE_FILE].targets
+    r = _one(df, line_number=396, target_year=2035)
+    assert (r["comparator"], r["value"], r["unit"]) == ("≥", 70.0, "%")
+    assert r["subject"] == "养老机构护理床位占比"
+    assert r["indicator_code"] == "elderly_care_nursing_bed_share"
+    assert r["region_code"] == "371700"
+    assert "到2035年,养老机构护理床位占比达到70%以上" in r["sentence"]
+    assert results[PUYANG_FILE].targets.filter(pl.col("target_year") == 2035).height == 0
+    p = _one(results[PUYANG_FILE].targets, line_number=484)
+    assert (p["comparator"], p["value"], p["target_year"]) == ("≥", 55.0, 2025)
+
+
+def test_heze_e_license_usage_in_zhuanlan15(results):
+    df = results[HEZE_FILE].targets
+    r = _one(df, indicator_code="e_license_usage")
+    assert (r["source_kind"], r["table_ref"], r["target_year"]) == (SOURCE_KIND_ACTION, "专栏15", 2025)
+    assert (r["comparator"], r["value"], r["unit"]) == ("≥", 70.0, "%")
+    assert r["line_number"] == 493
+    assert r["subject"] == "政务服务电子证照使用率"
+
+
+def test_heze_bus_stop_coverage_in_zhuanlan17(results):
+    df = results[HEZE_FILE].targets
+    r = _one(df, indicator_code="bus_stop_500m_coverage")
+    assert (r["source_kind"], r["table_ref"], r["target_year"]) == (SOURCE_KIND_ACTION, "专栏17", 2025)
+    assert (r["comparator"], r["value"], r["unit"]) == ("=", 100.0, "%")
+    assert r["subject"] == "中心城区公共交通站点500米覆盖率"
+    assert r["line_number"] == 518
+    # the 500 of "500米" is part of the subject, never a value
+    assert df.filter((pl.col("line_number") == 518) & (pl.col("value") == 500)).height == 0
+
+
+def test_heze_fibre_and_iot_from_action_table(results):
+    df = results[HEZE_FILE].targets.filter(pl.col("line_number") == 492)
+    got = {(r["indicator_code"], r["comparator"], r["value"]) for r in df.iter_rows(named=True)}
+    assert got == {("fibre_household_coverage", "≥", 80.0), ("iot_coverage", "≥", 70.0)}
+    assert set(df["table_ref"]) == {"专栏15"}
+
+
+def test_puyang_qingfeng_county_gdp(results):
+    df = results[PUYANG_FILE].targets
+    r = _one(df, region_code="410922")
+    assert "到 2025 年，生产总值超 300 亿元" in r["sentence"]
+    assert (r["target_year"], r["comparator"], r["value"], r["unit"]) == (2025, ">", 300.0, "亿元")
+    assert r["region_name"] == "清丰县"
+    assert r["indicator_code"] == "gdp"
+    # 濮阳县 is a county of 濮阳市, not the city itself; 台前县 says 达到
+    assert _one(df, region_code="410928")["value"] == 500.0
+    assert _one(df, region_code="410927")["comparator"] == "="
+
+
+def test_puyang_fenbie_and_page_break(results):
+    df = results[PUYANG_FILE].targets
+    pair = df.filter(pl.col("line_number") == 316).sort("value", descending=True)
+    assert pair["subject"].to_list() == ["中心城区公共供水普及率", "县城公共供水普及率"]
+    assert pair["value"].to_list() == [97.0, 90.0]
+    # "公共资源利用\n\n率不低于 95%": joined over the page break, value on line 402
+    r = _one(df, line_number=402)
+    assert (r["subject"], r["comparator"], r["value"]) == ("公共资源利用率", "≥", 95.0)
+    ratio = _one(df, unit="ratio")
+    assert (ratio["value"], ratio["comparator"], ratio["line_number"]) == (4.1, "=", 494)
+
+
+def test_baselines_and_non_targets_are_skipped(results):
+    p = results[PUYANG_FILE].targets
+    h = results[HEZE_FILE].targets
+    # 2020 baselines, 专栏1 indicator tables, the 菏泽 专栏1 pipe table, dates
+    assert p.filter(pl.col("value").is_in([49.97, 14881.0, 40.75, 2.26])).height == 0
+    assert h.filter(pl.col("value").is_in([51.9, 0.5, 13.2, 2.76, 2022.0, 15.0])).height == 0
+    assert p.filter(pl.col("target_year") < 2021).height == 0
+    assert h.filter(pl.col("target_year") < 2022).height == 0
+    # 5G is never read as the number 5
+    assert p.filter(pl.col("value") == 5).height == 0
+    # DB37/T3890-2020 and star levels are not targets
+    assert h.filter(pl.col("line_number") == 328).height == 0
+
+
+# ---------------------------------------------------------------------------
+# Own sentences in other styles
+# ---------------------------------------------------------------------------
+
+
+def _style_cases() -> dict[str, dict]:
+    with open(FIXTURES / "prose_targets_styles.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    cases: dict[str, dict] = {}
+    for r in rows:
+        c = cases.setdefault(r["case_id"], {"city": r["city"], "text": r["text"], "expected": []})
+        assert c["text"] == r["text"] and c["city"] == r["city"]
+        if r["comparator"]:
+            c["expected"].append(r)
+    return cases
+
+
+STYLE_CASES = _style_cases()
+
+
+def test_style_fixture_is_large_enough():
+    assert len(STYLE_CASES) >= 15
+    assert sum(1 for c in STYLE_CASES.values() if c["expected"]) >= 15
+
+
+@pytest.mark.parametrize("case_id", sorted(STYLE_CASES))
+def test_style_sentences(case_id, tmp_path):
+    case = STYLE_CASES[case_id]
+    doc = tmp_path / f"{case_id}.md"
+    doc.write_text(TITLES[case["city"]] + case["text"] + "\n", encoding="utf-8")
+    res = extract_prose_targets(doc)
+    got = {
+        (r["target_year"], r["comparator"], _num(r["value"]), _num(r["value_high"]), r["unit"], r["region_code"],
+         r["direction_hint"] or "", normalize_text(r["subject"]))
+        for r in res.targets.iter_rows(named=True)
+    }
+    exp = {
+        (int(e["target_year"]), e["comparator"], _num(e["value"]), _num(e["value_high"]), e["unit"],
+         e["region_code"], e["direction_hint"], normalize_text(e["subject"]))
+        for e in case["expected"]
+    }
+    assert got == exp, f"{case_id}: {case['text']}"
+    line = len(TITLES[case["city"]].splitlines()) + 1
+    assert set(res.targets["line_number"].to_list()) <= {line}
+
+
+def test_city_comes_from_the_title_not_the_code(tmp_path):
+    text = "到 2025 年，清丰县生产总值超 300 亿元，全市常住人口城镇化率达到60%。\n"
+    doc = tmp_path / "p.md"
+    doc.write_text(TITLES["濮阳市"] + text, encoding="utf-8")
+    df = extract_prose_targets(doc).targets
+    assert set(zip(df["region_code"], df["value"])) == {("410922", 300.0), ("410900", 60.0)}
+    # the same sentence under a 菏泽 title: 清丰县 is not a county of 菏泽市
+    doc.write_text(TITLES["菏泽市"] + text, encoding="utf-8")
+    df = extract_prose_targets(doc).targets
+    assert set(df["region_code"]) == {"371700"}
+
+
+# ---------------------------------------------------------------------------
+# Malformed input
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("到2025年，全市常住人口城镇化率达到6O%。", "6O"),
+        ("到2025年，全市常住人口城镇化率达到7.5.1%。", "7.5.1"),
+        ("到2025年，全市常住人口城镇化率达到六十%。", "六十"),
+        ("到2025年，中心城区、县城、乡镇供水普及率分别达到97%、90%以上。", "分别"),
+        ("到2025年，全市常住人口城镇化率不超过60%以上。", "conflicting"),
+        ("到2025年，郓城县、曹县生产总值超过500亿元。", "several counties"),
+    ],
+)
+def test_malformed_target_goes_to_quarantine(text, fragment, tmp_path):
+    doc = tmp_path / "bad.md"
+    doc.write_text(TITLES["菏泽市"] + "第一段没有目标。\n\n" + text + "\n", encoding="utf-8")
+    res = extract_prose_targets(doc)
+    assert res.targets.height == 0, res.targets.to_dicts()
+    assert len(res.quarantine) >= 1
+    q = res.quarantine[0]
+    assert q.source_file == "bad.md"
+    assert q.source_sha256 == file_sha256(doc)
+    assert q.location == f"line {len(TITLES['菏泽市'].splitlines()) + 3}"
+    assert fragment in q.reason or fragment in q.verbatim
+    assert q.reason
+    assert not math.isnan(len(q.verbatim))
+
+
+def test_document_without_city_title_is_a_source_error(tmp_path):
+    from dagster_project.ingest.common import SourceError
+
+    doc = tmp_path / "anon.md"
+    doc.write_text("# 新型城镇化规划\n\n到2025年，城镇化率达到60%。\n", encoding="utf-8")
+    with pytest.raises(SourceError):
+        extract_prose_targets(doc)

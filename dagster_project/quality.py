@@ -62,6 +62,17 @@ def _resolve(kwargs: dict, con: duckdb.DuckDBPyConnection) -> dict:
     return out
 
 
+def _jsonable(o):
+    try:
+        import pandas as pd
+
+        if o is pd.NA or o is pd.NaT:
+            return None
+    except ImportError:  # pragma: no cover
+        pass
+    return str(o)
+
+
 def validate(suite: dict, db_path: str | Path, docs_dir: Path | None = None) -> SuiteOutcome:
     """Validate ``suite['table']`` of the DuckDB file at ``db_path`` (opened read-only)."""
     import great_expectations as gx
@@ -118,4 +129,5 @@ def validate(suite: dict, db_path: str | Path, docs_dir: Path | None = None) -> 
                         "exception": (er.exception_info or {}).get("exception_message") if er.exception_info else None,
                     }
                 )
+    failed = json.loads(json.dumps(failed, default=_jsonable))  # pandas NA/NaN → null/str
     return SuiteOutcome(suite=suite["name"], success=not failed, evaluated=evaluated, failed=failed, row_count=len(df))

@@ -14,16 +14,23 @@ from dagster import DagsterInstance
 from dagster_project import config
 
 
-def main() -> int:
+def execute_nightly(instance: DagsterInstance | None = None):
+    """Run the nightly job in-process; return (result, published?)."""
     from dagster_project.definitions import defs
 
     config.export_env()
-    instance = DagsterInstance.get()
-    result = defs.get_job_def("nightly").execute_in_process(instance=instance, raise_on_error=False)
+    result = defs.resolve_job_def("nightly").execute_in_process(
+        instance=instance or DagsterInstance.ephemeral(), raise_on_error=False
+    )
     published = any(
         ev.asset_key is not None and ev.asset_key.to_user_string() == "published_warehouse"
         for ev in result.get_asset_materialization_events()
     )
+    return result, published
+
+
+def main() -> int:
+    result, published = execute_nightly(DagsterInstance.get())
     if result.success and published:
         print(f"nightly run {result.run_id} published {config.warehouse_path()}")
         return 0

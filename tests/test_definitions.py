@@ -1,0 +1,43 @@
+"""The one Definitions object loads, and wires jobs, schedule and gates as intended."""
+
+from dagster import AssetKey
+
+from dagster_project import quality
+from dagster_project.definitions import defs, nightly_job, nightly_schedule
+
+
+def test_definitions_load_and_resolve():
+    repo = defs.get_repository_def()
+    keys = repo.asset_graph.get_all_asset_keys()
+    for k in (["raw", "plan_indicator_cells"], ["raw", "ref_regions"], ["marts", "fct_plan_target"], ["published_warehouse"]):
+        assert AssetKey(k) in keys, k
+
+
+def test_nightly_schedule_is_0200_shanghai():
+    assert nightly_schedule.cron_schedule == "0 2 * * *"
+    assert nightly_schedule.execution_timezone == "Asia/Shanghai"
+    assert nightly_schedule.job_name == nightly_job.name == "nightly"
+
+
+def test_single_writer_executor():
+    job = defs.resolve_job_def("nightly")
+    assert job.executor_def.name == "in_process"
+    assert job.tags.get("warehouse/writer") == "duckdb"
+
+
+def test_every_gx_suite_is_a_blocking_check_on_an_existing_asset():
+    keys = defs.get_repository_def().asset_graph.get_all_asset_keys()
+    suites = quality.suite_files()
+    assert suites, "no GX suites in expectations/"
+    all_specs = [s for cd in defs.asset_checks for s in cd.check_specs]
+    for path in suites:
+        suite = quality.load_suite(path)
+        spec = next(s for s in all_specs if s.name == f"gx_{suite['name']}")
+        assert spec.asset_key in keys, f"{path.name} targets {spec.asset_key}, which is not an asset"
+        assert spec.blocking == (suite.get("severity", "ERROR") == "ERROR")
+
+
+def test_publish_waits_for_the_gated_marts():
+    graph = defs.get_repository_def().asset_graph
+    parents = graph.get(AssetKey(["published_warehouse"])).parent_keys
+    assert AssetKey(["marts", "fct_plan_target"]) in parents

@@ -1,0 +1,114 @@
+"""End to end: the Dagster nightly job into a temporary warehouse, then a run that the
+GX gate must stop, leaving the published file untouched and readable."""
+
+import hashlib
+
+import pytest
+from dagster import DagsterInstance
+
+from dagster_project.run import execute_nightly
+from dagster_project.warehouse import connect_readonly
+from tests.conftest import PUYANG
+
+
+def sha(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    d = tmp_path_factory.mktemp("warehouse")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("URBAN_WAREHOUSE_PATH", str(d / "indicators.duckdb"))
+    result, published = execute_nightly(DagsterInstance.ephemeral())
+    assert result.success and published
+    yield d / "indicators.duckdb", mp
+    mp.undo()
+
+
+def one(con, sql, params=()):
+    rows = con.execute(sql, params).fetchall()
+    assert len(rows) == 1, (sql, params, rows)
+    return rows[0]
+
+
+def test_every_table_cell_is_published(warehouse):
+    path, _ = warehouse
+    with connect_readonly(path) as con:
+        counts = dict(con.execute("select region_code, count(*) from marts.fct_plan_target where source_kind = 'table' group by 1").fetchall())
+        assert counts == {"410900": 45, "371700": 66}
+        assert one(con, "select count(*) from marts.fct_plan_target where is_missing") == (10,)
+        assert one(con, "select count(*) from marts.fct_plan_target where indicator_code is null and source_kind = 'table'") == (0,)
+
+
+def test_published_values_and_normalization(warehouse):
+    path, _ = warehouse
+    q = """select value_original, unit_original, comparator, is_cumulative, period_start, period_end,
+                  value_normalized, canonical_unit, annual_average_normalized, is_relative, relative_region_code
+           from marts.fct_plan_target where region_code = ? and indicator_code = ? and year = ? and source_kind = 'table'"""
+    with connect_readonly(path) as con:
+        assert one(con, q, ["410900", "urban_new_jobs", 2025]) == (21.0, "万人", "=", True, 2021, 2025, 210000.0, "persons", 42000.0, False, None)
+        assert one(con, q, ["410900", "urban_new_jobs", 2035])[4:9] == (2026, 2035, 400000.0, "persons", 40000.0)
+        assert one(con, q, ["410900", "rural_labour_skill_training", 2035])[6:9] == (240000.0, "person_times", 24000.0)
+        rd = one(con, q, ["410900", "rd_intensity", 2035])
+        assert rd[0] is None and rd[9] is True and rd[10] == "410000"
+        assert one(con, q, ["371700", "base_stations_5g", 2035])[:3] == (5.0, "万个", ">")
+        assert one(con, q, ["371700", "base_stations_5g", 2035])[6:8] == (50000.0, "count")
+        assert one(con, q, ["371700", "urban_surveyed_unemployment", 2025])[:3] == (5.5, "%", "<")
+        assert one(con, q, ["371700", "urban_rural_income_ratio", 2021])[6:8] == (1.89, "ratio")
+        assert one(con, q, ["371700", "park_green_area_per_capita", 2025])[6:8] == (13.3, "m2_per_person")
+        assert one(con, q, ["371700", "doctors_per_1000", 2035])[6:8] == (4.5, "per_1000_persons")
+
+
+def test_harmonization_match_types(warehouse):
+    path, _ = warehouse
+    with connect_readonly(path) as con:
+        rows = dict(con.execute(
+            """select f.indicator_label, f.match_type || ':' || i.harmonized_code
+               from marts.fct_plan_target f join marts.dim_indicator i using (indicator_code)
+               where f.year = 2025 and i.harmonized_code in ('household_fibre_coverage', 'green_building_share', 'urbanization_rate')"""
+        ).fetchall())
+    assert rows["城镇新建绿色建筑占新建建筑比重"] == rows["绿色建筑占新建建筑比例"] == "exact:green_building_share"
+    assert rows["城市家庭千兆光纤网络覆盖率"] == "related:household_fibre_coverage"
+    assert rows["家庭光纤入户覆盖率"] == "exact:household_fibre_coverage"
+
+
+def test_provenance_and_load_id(warehouse):
+    path, _ = warehouse
+    with connect_readonly(path) as con:
+        f, h, line, cell, load_id = one(
+            con,
+            "select source_file, source_sha256, line_number, cell_text, load_id from marts.fct_plan_target where region_code='410900' and indicator_code='urban_new_jobs' and year=2025",
+        )
+        assert (f, h, cell) == (PUYANG.name, sha(PUYANG), "[21]")
+        assert "[21]" in PUYANG.read_text(encoding="utf-8").splitlines()[line - 1]
+        assert one(con, "select count(*) from raw.load_log where load_id = ?", [load_id])[0] >= 2
+        assert one(con, "select run_id from meta.published")[0] == load_id
+        assert one(con, "select count(*) from marts.dim_region where region_code in ('410000','370000','410900','371700','410922','371725')") == (6,)
+
+
+def test_failed_gate_keeps_the_published_warehouse(warehouse, tmp_path):
+    path, mp = warehouse
+    # a second plan document whose 2025 urbanization target is an impossible 160 %
+    bad_dir = tmp_path / "sources"
+    (bad_dir / "plans").mkdir(parents=True)
+    text = PUYANG.read_text(encoding="utf-8").replace("常住人口城镇化率（%）\t49.97\t60\t72", "常住人口城镇化率（%）\t49.97\t160\t72")
+    (bad_dir / "plans" / "puyang_plan_bad_copy.md").write_text(text, encoding="utf-8")
+    mp.setenv("URBAN_SOURCE_DIRS", str(bad_dir))
+    before = sha(path)
+    reader = connect_readonly(path)  # an analyst keeps reading during the run
+    try:
+        result, published = execute_nightly(DagsterInstance.ephemeral())
+        assert not published
+        evals = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+        gx = [ev for ev in evals if ev.check_name == "gx_fct_plan_target"]
+        assert len(gx) == 1 and gx[0].passed is False
+        failed = gx[0].metadata["failed"].value
+        assert any(f["expectation"] == "expect_column_values_to_be_between" and f["examples"] == [160.0] for f in failed)
+        assert sha(path) == before
+        assert reader.execute("select count(*) from marts.fct_plan_target").fetchone()[0] == 111
+    finally:
+        reader.close()
+        mp.delenv("URBAN_SOURCE_DIRS")
+    with connect_readonly(path) as con:
+        assert con.execute("select count(*) from marts.fct_plan_target where value_original = 160").fetchone()[0] == 0

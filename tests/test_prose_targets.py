@@ -4,7 +4,6 @@ other styles, specific real assertions, and malformed input that must go to quar
 from __future__ import annotations
 
 import csv
-import math
 from collections import Counter
 from pathlib import Path
 
@@ -119,8 +118,6 @@ def test_output_schema_and_provenance(results):
             printed = normalize_text(lines[r["line_number"] - 1])
             v = r["value"]
             num = str(int(v)) if float(v).is_integer() else f"{v}"
-            if r["unit"] == "ratio" and ":" not in normalize_text(r["clause"]):
-                num = num  # ratio printed without ':'
             assert num in printed or str(v) in printed, (r["line_number"], v, printed[:80])
             assert normalize_text(r["clause"]) in normalize_text(r["sentence"])
             assert normalize_text(r["subject"]) in normalize_text(r["sentence"]) or "、" in r["sentence"]
@@ -317,8 +314,7 @@ def test_malformed_target_goes_to_quarantine(text, fragment, tmp_path):
     assert q.source_sha256 == file_sha256(doc)
     assert q.location == f"line {len(TITLES['菏泽市'].splitlines()) + 3}"
     assert fragment in q.reason or fragment in q.verbatim
-    assert q.reason
-    assert not math.isnan(len(q.verbatim))
+    assert q.reason and q.verbatim
 
 
 def test_document_without_city_title_is_a_source_error(tmp_path):

@@ -41,19 +41,21 @@ Sentences, clauses and the target year
     * "到/至/力争/争取/预计/确保到/展望 YYYY 年(底|末)" is a target year when
       YYYY >= start_year; a bare "YYYY年" at the start of a clause ("2025 年，中心城区…")
       only when YYYY > doc_year.  Dates (YYYY年M月), "YYYY年前/以来/的", year ranges
-      ("2021-2025年"), "比/较/由 2020 年" are never target years; a past
+      ("2021-2025年"), "YYYY年(底)前", "比/较/由 2020 年" are never target years; a past
       "到/至 YYYY 年" or a clause-initial past year ends the year context.
     * "“十四五”期间/末" means 2025 (十三五 2020, 十五五 2030); such values and values of
       clauses containing 累计 are flagged ``is_cumulative``.
     * A paragraph that starts with a target year and ends with "…目标。" (a goal
-      announcement) lends its year to the following paragraphs up to the next heading.
+      announcement) lends its year to the following paragraphs (at most 10) up to the
+      next heading, table or "展望 …" paragraph.
 
 Values
     * Numbers are ASCII after NFKC (full-width and spaced digits work).  A number glued
       to a Latin letter ("5G", "IPv6", "G106"), preceded by 第/每/等 or a slash, followed
       by 年/月/日, or part of a year phrase is never a value.
     * A value needs a unit from ``_UNITS`` (%, counts with measure words, money, areas,
-      capacities, …) or a ratio "4.1:1" (value = 4.1/1, unit ``ratio``); a value without
+      capacities, …) or a ratio "4.1:1" (denominator 1 only: "8:30" is a time, unit
+      ``ratio``); a value without
       unit is accepted only after a comparator when the subject ends in 比 (unit
       ``ratio``), otherwise quarantined.  Deltas and durations/distances (个百分点,
       小时, 分钟, 米, 年, 天, 岁, 星级 …) are not targets.
@@ -72,7 +74,9 @@ Values
     * "A、B 分别达到 x、y 以上": values pair with the 、-separated subjects in order (a
       shared stem is expanded: "中心城区、县城公共供水普及率" → 中心城区公共供水普及率,
       县城公共供水普及率); a trailing 以上/以内/左右 applies to every value of the list.
-      Different counts → quarantine.
+      Different counts → quarantine; a value right after "97%、" without 分别 and
+      without its own subject → quarantine.  Once a clause has a quarantined target,
+      nothing further is read from that clause.
     * Per-unit quotas ("每个县（区）建设 1 个…", "各县区…") are not city targets and are
       skipped.
 
@@ -92,7 +96,6 @@ Indicator
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -151,14 +154,12 @@ class ProseTargetsResult:
 _EXTRA_TRAD = str.maketrans(
     {
         "張": "张", "噸": "吨", "畝": "亩", "臺": "台", "項": "项", "條": "条", "輛": "辆",
-        "棟": "栋", "處": "处", "間": "间", "時": "时", "歲": "岁", "噸": "吨", "於": "于",
-        "達": "达", "內": "内", "億": "亿", "萬": "万", "個": "个", "戶": "户", "約": "约",
-        "養": "养", "佔": "占", "≧": "≥", "≦": "≤", "＝": "=", "～": "~", "－": "-",
-        "頃": "顷", "幹": "干", "瓦": "瓦", "率": "率", "至": "至", "超": "超", "過": "过",
-        "預": "预", "計": "计", "爭": "争", "確": "确", "將": "将", "創": "创", "建": "建",
-        "設": "设", "網": "网", "總": "总", "產": "产", "値": "值", "值": "值", "縣": "县",
-        "區": "区", "鎮": "镇", "鄉": "乡", "購": "购", "籌": "筹", "減": "减", "縮": "缩",
-        "降": "降", "壓": "压", "؜": "",
+        "棟": "栋", "處": "处", "間": "间", "時": "时", "歲": "岁", "於": "于", "達": "达",
+        "內": "内", "億": "亿", "萬": "万", "個": "个", "戶": "户", "約": "约", "頃": "顷",
+        "過": "过", "預": "预", "計": "计", "爭": "争", "確": "确", "創": "创", "設": "设",
+        "網": "网", "總": "总", "產": "产", "値": "值", "縣": "县", "區": "区", "鎮": "镇",
+        "鄉": "乡", "籌": "筹", "減": "减", "縮": "缩", "壓": "压", "養": "养", "佔": "占",
+        "≧": "≥", "≦": "≤", "＝": "=",
     }
 )
 
@@ -209,7 +210,8 @@ _UNITS: dict[str, bool] = {
     "万千瓦": False, "千瓦": False, "兆瓦": False,
     "亿元": False, "万元": False, "元/人": False, "元": False,
     "万吨": False, "吨": False, "公顷": False, "万亩": False, "亩": False,
-    "公里": False, "千米": False,
+    "公里": False, "千米": False, "微克/立方米": False, "毫克/升": False, "千瓦时": False,
+    "万千瓦时": False, "亿千瓦时": False, "吨标准煤": False, "万吨标准煤": False,
     "万个": True, "个": True, "所": True, "家": True, "万套": True, "套": True, "座": True,
     "万张": True, "张": True, "处": True, "条": True, "万台": True, "台": True, "万辆": True,
     "辆": True, "项": True, "栋": True, "间": True, "床": True, "万户": True, "户": True,
@@ -217,7 +219,7 @@ _UNITS: dict[str, bool] = {
 }
 # printed after a number, these make it a delta, duration, distance, date or level: no target
 _NON_TARGET_UNITS = (
-    "个百分点", "百分点", "个小时", "小时", "分钟", "公里见", "米", "年", "月", "日", "天", "岁",
+    "个百分点", "百分点", "个小时", "小时", "分钟", "米", "年", "月", "日", "天", "岁",
     "星级", "级", "倍", "次", "届", "批", "期", "号", "千伏", "兆伏安", "周",
 )
 _UNIT_LIST = sorted(_UNITS, key=len, reverse=True)
@@ -391,6 +393,7 @@ def _doc_years(lines: list[str]) -> tuple[int | None, int | None]:
 # ---------------------------------------------------------------------------
 
 _TERMINAL = set("。！？!?；;：:")
+_INHERIT_MAX_PARAGRAPHS = 10
 
 
 def _is_heading(s: str) -> bool:
@@ -430,6 +433,7 @@ def _build_units(lines: list[str], start_year: int | None, doc_year: int | None)
 
     units: list[_Unit] = []
     inherited: int | None = None
+    inherit_left = 0
     i = 0
     while i < n:
         raw = lines[i]
@@ -452,6 +456,7 @@ def _build_units(lines: list[str], start_year: int | None, doc_year: int | None)
                 i += 1
             continue
         if _is_table_line(raw):
+            inherited = None
             i += 1
             continue
         para = [i]
@@ -473,6 +478,10 @@ def _build_units(lines: list[str], start_year: int | None, doc_year: int | None)
             chars.extend((c, k + 1) for c in lines[k].strip())
         unit = _Unit(SOURCE_KIND_PROSE, None, chars, inherited)
         units.append(unit)
+        if inherited is not None:
+            inherit_left -= 1
+            if inherit_left <= 0:
+                inherited = None
         # goal announcement: "2025年，…的发展目标。" lends its year to what follows
         nt = "".join(normalize_text(lines[k]) for k in para).replace("*", "")
         if nt.startswith("展望"):
@@ -483,6 +492,7 @@ def _build_units(lines: list[str], start_year: int | None, doc_year: int | None)
             ok = (y >= (start_year or 0)) if m.group("pre") else (y > (doc_year or 0))
             if ok:
                 inherited = y
+                inherit_left = _INHERIT_MAX_PARAGRAPHS
         i = para[-1] + 1
     return units
 
@@ -783,7 +793,7 @@ class _Extractor:
         p = b
         is_ratio = False
         rm = _RANGE_RE.match(t, p, ce)
-        if rm and not (rm.group(0).startswith("至") and False):
+        if rm:
             hi = float(rm.group("hi"))
             p = rm.end()
             if p < ce and (t[p].isdigit() or t[p] == "."):
@@ -795,7 +805,8 @@ class _Extractor:
                 p = qm.end()
                 if p < ce and (t[p].isdigit() or t[p] == "." or t[p] == ":"):
                     return None
-                if den == 0:
+                if den != 1:
+                    # 4.1:1 is a ratio; 8:30 or 3:2 is not read as one
                     return None
                 value = value / den
                 unit_str = "ratio"

@@ -103,3 +103,27 @@ def raw_plan_indicator_cells(context: AssetExecutionContext) -> MaterializeResul
         )
         context.log.info(f"{path.name}: tables {[(t['table_ref'], t['rows']) for t in result.tables]}")
     return land(context, "plan_indicator_cells", frames, quarantine, per_file, {**CELL_COLUMNS, "unit_key": pl.Utf8})
+
+
+@asset(
+    key=AssetKey(RAW + ["plan_prose_targets"]),
+    group_name="raw",
+    description="Numeric targets in the plans' prose and action tables (专栏13–18) → one row per target with the verbatim clause.",
+)
+def raw_plan_prose_targets(context: AssetExecutionContext) -> MaterializeResult:
+    from dagster_project.ingest.prose_targets import extract_prose_targets
+
+    frames, quarantine, per_file = [], [], []
+    for path in config.find_source_files("plans", ("*.md",)):
+        result = extract_prose_targets(path)
+        t = result.targets.with_columns(
+            pl.lit(path.stem).alias("plan_id"),
+            pl.int_range(1, pl.len() + 1).over("line_number").alias("item_on_line"),
+            pl.col("subject").map_elements(normalize_label, return_dtype=pl.Utf8).alias("label_key"),
+            pl.col("unit").fill_null("").map_elements(normalize_text, return_dtype=pl.Utf8).alias("unit_key"),
+        )
+        frames.append(t)
+        quarantine.extend(result.quarantine)
+        sha = t["source_sha256"][0] if t.height else None
+        per_file.append({"source_file": path.name, "source_sha256": sha, "rows_loaded": t.height, "rows_quarantined": len(result.quarantine)})
+    return land(context, "plan_prose_targets", frames, quarantine, per_file)

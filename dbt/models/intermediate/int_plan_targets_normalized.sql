@@ -6,8 +6,51 @@
 --   * cumulative [ ] values get the period they cover from ref cumulative_periods (a documented
 --     assumption, not a constant here) and an annual-average equivalent
 --   * relative targets (全省平均水平) point at the region whose value they mean
-with cells as (
-    select * from {{ ref('stg_plans__indicator_cells') }}
+with table_cells as (
+    select
+        plan_id, region_code,
+        'table'                as source_kind,
+        table_ref, table_caption, row_number,
+        1                      as item_on_line,
+        group_label, indicator_label, label_key,
+        cast(null as varchar)  as prose_indicator_code,
+        unit_printed, unit_key, year, target_kind, cell_text, row_text,
+        value, cast(null as double) as value_high, comparator,
+        is_cumulative, is_relative, relative_to, is_missing,
+        cast(null as varchar)  as direction_hint,
+        source_file, source_sha256, line_number, load_id, loaded_at
+    from {{ ref('stg_plans__indicator_cells') }}
+),
+
+prose_targets as (
+    -- prose / action-table targets: the extractor already mapped clear subjects to a code
+    select
+        plan_id, region_code,
+        source_kind,
+        table_ref, cast(null as varchar) as table_caption, cast(null as integer) as row_number,
+        item_on_line,
+        cast(null as varchar)  as group_label,
+        subject                as indicator_label,
+        label_key,
+        indicator_code         as prose_indicator_code,
+        unit_printed, unit_key, year,
+        'target'               as target_kind,
+        clause                 as cell_text,
+        sentence               as row_text,
+        value, value_high, comparator,
+        is_cumulative,
+        false                  as is_relative,
+        cast(null as varchar)  as relative_to,
+        false                  as is_missing,
+        direction_hint,
+        source_file, source_sha256, line_number, load_id, loaded_at
+    from {{ ref('stg_plans__prose_targets') }}
+),
+
+cells as (
+    select * from table_cells
+    union all by name
+    select * from prose_targets
 ),
 
 label_map as (
@@ -29,19 +72,24 @@ periods as (
 ),
 
 baselines as (
-    select plan_id, table_ref, min(year) as baseline_year
-    from cells
+    -- the baseline year of a plan: the first year column of its indicator table(s)
+    select plan_id, min(year) as baseline_year
+    from table_cells
     where target_kind = 'baseline'
-    group by plan_id, table_ref
+    group by plan_id
 ),
 
 mapped as (
     select
         cells.*,
-        label_map.indicator_code,
-        coalesce(label_map.match_type, 'none') as match_type
+        coalesce(cells.prose_indicator_code, label_map.indicator_code)                       as indicator_code,
+        case
+            when cells.prose_indicator_code is not null then 'exact'
+            else coalesce(label_map.match_type, 'none')
+        end                                                                                  as match_type
     from cells
-    left join label_map using (label_key)
+    left join label_map
+        on label_map.label_key = cells.label_key and cells.source_kind = 'table'
 ),
 
 with_units as (
@@ -57,13 +105,14 @@ with_units as (
 )
 
 select
-    md5(concat_ws('|', u.plan_id, u.table_ref, u.row_number, u.year))   as target_id,
+    md5(concat_ws('|', u.plan_id, u.source_kind, u.line_number, u.item_on_line, u.year)) as target_id,
     u.plan_id,
     u.region_code,
-    'table'                                                              as source_kind,
+    u.source_kind,
     u.table_ref,
     u.table_caption,
     u.row_number,
+    u.item_on_line,
     u.group_label,
     u.indicator_code,
     u.indicator_label,
@@ -73,12 +122,14 @@ select
     u.target_kind,
     b.baseline_year,
     u.value                                                              as value_original,
+    u.value_high                                                         as value_high_original,
     u.unit_printed                                                       as unit_original,
     u.comparator,
     u.is_cumulative,
     case when u.is_cumulative then p.period_start end                    as period_start,
     case when u.is_cumulative then p.period_end end                      as period_end,
     u.value * u.unit_multiplier                                          as value_normalized,
+    u.value_high * u.unit_multiplier                                     as value_high_normalized,
     u.canonical_unit,
     u.unit_multiplier,
     case when u.is_cumulative
@@ -91,6 +142,7 @@ select
         when 'national_average' then '000000'
     end                                                                  as relative_region_code,
     u.is_missing,
+    u.direction_hint,
     u.source_file,
     u.source_sha256,
     u.line_number,
@@ -99,6 +151,6 @@ select
     u.load_id,
     u.loaded_at
 from with_units as u
-left join baselines as b using (plan_id, table_ref)
+left join baselines as b using (plan_id)
 left join regions as r on r.region_code = u.region_code
 left join periods as p on p.plan_id = u.plan_id and p.target_year = u.year

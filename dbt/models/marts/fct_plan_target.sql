@@ -1,4 +1,5 @@
--- One row per plan × region × indicator × year × kind (baseline / target) as printed,
+-- One row per plan × region × indicator × year × kind (baseline / target) as printed in an
+-- indicator table, prose sentence or action table,
 -- with the original and normalized value, comparator, cumulative period and provenance.
 select
     target_id,
@@ -7,6 +8,7 @@ select
     source_kind,
     table_ref,
     row_number,
+    item_on_line,
     group_label,
     indicator_code,
     indicator_label,
@@ -16,12 +18,14 @@ select
     target_kind,
     baseline_year,
     value_original,
+    value_high_original,
     unit_original,
     comparator,
     is_cumulative,
     period_start,
     period_end,
     value_normalized,
+    value_high_normalized,
     canonical_unit,
     unit_multiplier,
     annual_average_normalized,
@@ -29,6 +33,7 @@ select
     relative_to,
     relative_region_code,
     is_missing,
+    direction_hint,
     source_file,
     source_sha256,
     line_number,

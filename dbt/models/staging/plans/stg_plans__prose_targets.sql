@@ -1,0 +1,27 @@
+-- 1:1 with raw.plan_prose_targets: rename and cast only.
+select
+    plan_id,
+    region_code,
+    region_name,
+    source_kind,
+    table_ref,
+    source_file,
+    source_sha256,
+    cast(line_number as integer)      as line_number,
+    cast(item_on_line as integer)     as item_on_line,
+    clause,
+    sentence,
+    cast(target_year as integer)      as year,
+    subject,
+    label_key,
+    indicator_code,
+    comparator,
+    cast(value as double)             as value,
+    cast(value_high as double)        as value_high,
+    unit                              as unit_printed,
+    coalesce(unit_key, '')            as unit_key,
+    direction_hint,
+    cast(is_cumulative as boolean)    as is_cumulative,
+    load_id,
+    loaded_at
+from {{ source('plans', 'plan_prose_targets') }}

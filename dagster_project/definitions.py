@@ -17,13 +17,33 @@ from dagster import (
 from dagster_dbt import DbtCliResource
 
 from dagster_project.assets.dbt import dbt_models, dbt_project
-from dagster_project.assets.ingest import raw_plan_indicator_cells, raw_plan_prose_targets, raw_reference
+from dagster_project.assets.ingest import (
+    raw_bulletin_facts,
+    raw_bulletin_observations,
+    raw_census_observations,
+    raw_load_ledger,
+    raw_plan_indicator_cells,
+    raw_plan_prose_targets,
+    raw_reference,
+    raw_yearbook_observations,
+)
 from dagster_project.assets.publish import published_warehouse
 from dagster_project.checks import gx_checks
 
 WRITER_TAGS = {"warehouse/writer": "duckdb"}  # dagster.yaml limits runs with this tag to one at a time
 
-all_assets = [raw_reference, raw_plan_indicator_cells, raw_plan_prose_targets, dbt_models, published_warehouse]
+all_assets = [
+    raw_reference,
+    raw_plan_indicator_cells,
+    raw_plan_prose_targets,
+    raw_yearbook_observations,
+    raw_census_observations,
+    raw_bulletin_observations,
+    raw_bulletin_facts,
+    raw_load_ledger,
+    dbt_models,
+    published_warehouse,
+]
 
 nightly_job = define_asset_job(
     "nightly",

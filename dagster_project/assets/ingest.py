@@ -127,3 +127,144 @@ def raw_plan_prose_targets(context: AssetExecutionContext) -> MaterializeResult:
         sha = t["source_sha256"][0] if t.height else None
         per_file.append({"source_file": path.name, "source_sha256": sha, "rows_loaded": t.height, "rows_quarantined": len(result.quarantine)})
     return land(context, "plan_prose_targets", frames, quarantine, per_file)
+
+
+# ---------------------------------------------------------------------------
+# Actuals: yearbooks, census, bulletins → raw.*_observations (one long shape)
+# ---------------------------------------------------------------------------
+
+
+def _observation_files_result(context, table, files, parse, empty_schema, extra_tables=None):
+    """Parse each file with ``parse(path) -> result`` and land the observations."""
+    frames, quarantine, per_file, extras = [], [], [], {}
+    for path in files:
+        try:
+            result = parse(path)
+        except SourceError as exc:
+            from dagster_project.ingest.common import file_sha256
+
+            quarantine.append(QuarantineRow(table, path.name, file_sha256(path), exc.location or "file", exc.reason, ""))
+            per_file.append({"source_file": path.name, "rows_loaded": 0, "rows_quarantined": 1})
+            context.log.error(str(exc))
+            continue
+        obs = result.observations.with_columns(
+            pl.col("unit_raw").fill_null("").map_elements(normalize_text, return_dtype=pl.Utf8).alias("unit_key"),
+            pl.col("indicator_label_raw").fill_null("").map_elements(normalize_label, return_dtype=pl.Utf8).alias("label_key"),
+        )
+        frames.append(obs)
+        quarantine.extend(result.quarantine)
+        for name, attr in (extra_tables or {}).items():
+            extras.setdefault(name, []).append(getattr(result, attr))
+        sha = obs["source_sha256"][0] if obs.height else None
+        per_file.append({"source_file": path.name, "source_sha256": sha, "rows_loaded": obs.height, "rows_quarantined": len(result.quarantine)})
+        context.log.info(f"{path.name}: {obs.height} observations, {len(result.quarantine)} quarantined; {getattr(result, 'summary', '')}")
+    if not files:
+        context.log.warning(f"{table}: no source files found in {[str(d) for d in config.source_dirs()]}; landing an empty table")
+    out = land(context, table, frames, quarantine, per_file, {**empty_schema, "unit_key": pl.Utf8, "label_key": pl.Utf8})
+    if extras:
+        with build_connection(context.run_id) as con:
+            for name, dfs in extras.items():
+                replace_table(con, name, pl.concat(dfs, how="diagonal_relaxed"), context.run_id)
+    return out
+
+
+@asset(
+    key=AssetKey(RAW + ["yearbook_observations"]),
+    group_name="raw",
+    description=(
+        "China City Statistical Yearbook editions (any *.xlsx under <source dir>/yearbooks/): every city × column cell, "
+        "columns matched by header label + unit through raw/reference/yearbook_columns.csv; unknown headers land "
+        "unmapped and are listed in raw.yearbook_unmapped_headers."
+    ),
+)
+def raw_yearbook_observations(context: AssetExecutionContext) -> MaterializeResult:
+    from dagster_project.ingest.yearbooks import UNMAPPED_SCHEMA, YEARBOOK_OBSERVATION_SCHEMA, parse_yearbook
+
+    files = config.find_source_files("yearbooks", ("*.xlsx", "*.xls"))
+    result = _observation_files_result(
+        context, "yearbook_observations", files, parse_yearbook, YEARBOOK_OBSERVATION_SCHEMA,
+        extra_tables={"yearbook_unmapped_headers": "unmapped_headers"},
+    )
+    if not files:
+        with build_connection(context.run_id) as con:
+            replace_table(con, "yearbook_unmapped_headers", pl.DataFrame(schema=UNMAPPED_SCHEMA), context.run_id)
+    return result
+
+
+@asset(
+    key=AssetKey(RAW + ["census_observations"]),
+    group_name="raw",
+    description="2010/2020 census population by prefecture city (CSV) and 2020 by county (xlsx) under <source dir>/census/.",
+)
+def raw_census_observations(context: AssetExecutionContext) -> MaterializeResult:
+    from dagster_project.ingest.census import parse_census_city, parse_census_county
+    from dagster_project.ingest.yearbooks import OBSERVATION_POLARS_SCHEMA
+
+    files = config.find_source_files("census", ("*.csv", "*.xlsx"))
+
+    def parse(path):
+        return parse_census_city(path) if path.suffix.lower() == ".csv" else parse_census_county(path)
+
+    return _observation_files_result(context, "census_observations", files, parse, {**OBSERVATION_POLARS_SCHEMA, "region_level": pl.Utf8})
+
+
+@asset(
+    key=AssetKey(RAW + ["bulletin_observations"]),
+    group_name="raw",
+    description="Headline figures of statistical bulletins (HTML under <source dir>/bulletins/), each with its sentence.",
+)
+def raw_bulletin_observations(context: AssetExecutionContext) -> MaterializeResult:
+    from dagster_project.ingest.bulletins import parse_bulletin_html
+    from dagster_project.ingest.yearbooks import OBSERVATION_POLARS_SCHEMA
+
+    files = config.find_source_files("bulletins", ("*.html", "*.htm"))
+    return _observation_files_result(context, "bulletin_observations", files, parse_bulletin_html, OBSERVATION_POLARS_SCHEMA)
+
+
+@asset(
+    key=AssetKey(RAW + ["bulletin_facts"]),
+    group_name="raw",
+    description="raw/bulletins/bulletin_facts.csv: figures of 濮阳, 菏泽, 河南省, 山东省 bulletins with their sources.",
+)
+def raw_bulletin_facts(context: AssetExecutionContext) -> MaterializeResult:
+    from dagster_project.ingest.bulletins import parse_bulletin_facts
+    from dagster_project.ingest.yearbooks import OBSERVATION_POLARS_SCHEMA
+
+    files = config.find_source_files("bulletins", ("*.csv",))
+    return _observation_files_result(context, "bulletin_facts", files, parse_bulletin_facts, OBSERVATION_POLARS_SCHEMA)
+
+
+LOADERS = [
+    AssetKey(RAW + ["plan_indicator_cells"]),
+    AssetKey(RAW + ["plan_prose_targets"]),
+    AssetKey(RAW + ["yearbook_observations"]),
+    AssetKey(RAW + ["census_observations"]),
+    AssetKey(RAW + ["bulletin_observations"]),
+    AssetKey(RAW + ["bulletin_facts"]),
+]
+
+
+@multi_asset(
+    specs=[
+        AssetSpec(AssetKey(RAW + ["quarantine"]), deps=LOADERS, group_name="raw", description="Every rejected row/cell/file of every loader, with file, location and reason."),
+        AssetSpec(AssetKey(RAW + ["load_log"]), deps=LOADERS, group_name="raw", description="Rows loaded and quarantined per loader and file, per load id."),
+    ],
+    name="raw_load_ledger",
+)
+def raw_load_ledger(context: AssetExecutionContext):
+    """Make sure the ledger tables exist (even when no loader ran in this run) and report them."""
+    from dagster_project.warehouse import LOAD_LOG_DDL, QUARANTINE_DDL
+
+    with build_connection(context.run_id) as con:
+        con.execute(QUARANTINE_DDL)
+        con.execute(LOAD_LOG_DDL)
+        per_file = con.execute(
+            "select asset, source_file, rows_loaded, rows_quarantined from raw.load_log order by asset, source_file"
+        ).fetchall()
+        nq = con.execute("select count(*) from raw.quarantine").fetchone()[0]
+    table = "\n".join(f"| {a} | {f} | {n} | {q} |" for a, f, n, q in per_file)
+    yield MaterializeResult(asset_key=AssetKey(RAW + ["quarantine"]), metadata={"rows": nq})
+    yield MaterializeResult(
+        asset_key=AssetKey(RAW + ["load_log"]),
+        metadata={"files": MetadataValue.md("| asset | file | rows | quarantined |\n|---|---|---|---|\n" + table)},
+    )

@@ -1,0 +1,29 @@
+-- Observed values (actuals) of every source for every region, long format.
+select
+    observation_id,
+    region_code,
+    coalesce(indicator_code, 'unmapped:' || label_key) as indicator_key,
+    indicator_code,
+    indicator_label_raw,
+    year,
+    scope,
+    value_raw,
+    unit_raw,
+    value,
+    value_normalized,
+    canonical_unit,
+    unit_multiplier,
+    population_basis,
+    preferred,
+    source_precedence,
+    n_sources_for_key,
+    source_kind,
+    source_file,
+    source_sha256,
+    source_location,
+    verbatim,
+    edition,
+    load_id,
+    loaded_at
+from {{ ref('int_observations_normalized') }}
+where indicator_code is not null or value is not null

@@ -1,0 +1,2 @@
+select source_kind, cast(precedence as integer) as precedence, rationale
+from {{ source('reference', 'ref_source_precedence') }}

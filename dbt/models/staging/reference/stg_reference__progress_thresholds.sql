@@ -1,0 +1,2 @@
+select parameter, cast(value as double) as value, note
+from {{ source('reference', 'ref_progress_thresholds') }}

@@ -29,8 +29,9 @@ from dagster_project.assets.ingest import (
 )
 from dagster_project.assets.publish import published_warehouse
 from dagster_project.checks import gx_checks
+from dagster_project.sensors import WRITER_TAGS, yearbook_files_sensor, yearbook_refresh_job
 
-WRITER_TAGS = {"warehouse/writer": "duckdb"}  # dagster.yaml limits runs with this tag to one at a time
+# WRITER_TAGS: dagster.yaml limits runs with this tag to one at a time (single DuckDB writer)
 
 all_assets = [
     raw_reference,
@@ -68,7 +69,8 @@ DBT_EXECUTABLE = str(_venv_dbt) if _venv_dbt.exists() else (shutil.which("dbt") 
 defs = Definitions(
     assets=all_assets,
     asset_checks=gx_checks,
-    jobs=[nightly_job],
+    jobs=[nightly_job, yearbook_refresh_job],
+    sensors=[yearbook_files_sensor],
     schedules=[nightly_schedule],
     resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
     executor=in_process_executor,

@@ -41,3 +41,31 @@ def test_publish_waits_for_the_gated_marts():
     graph = defs.get_repository_def().asset_graph
     parents = graph.get(AssetKey(["published_warehouse"])).parent_keys
     assert AssetKey(["marts", "fct_plan_target"]) in parents
+
+
+def test_yearbook_sensor_refreshes_only_yearbook_dependents(tmp_path, monkeypatch):
+    from dagster import build_sensor_context
+
+    from dagster_project.sensors import yearbook_files_sensor
+
+    job = defs.resolve_job_def("yearbook_refresh")
+    keys = {k.to_user_string() for k in job.asset_layer.selected_asset_keys}
+    assert "raw/yearbook_observations" in keys and "marts/fct_indicator_observation" in keys and "published_warehouse" in keys
+    assert "raw/plan_indicator_cells" not in keys and "raw/census_observations" not in keys
+
+    src = tmp_path / "src"
+    (src / "yearbooks").mkdir(parents=True)
+    monkeypatch.setenv("URBAN_SOURCE_DIRS", str(src))
+    ctx = build_sensor_context(cursor=None)
+    first = yearbook_files_sensor(ctx)
+    assert first.__class__.__name__ == "SkipReason"  # nothing there yet
+    book = src / "yearbooks" / "new_edition.xlsx"
+    book.write_bytes(b"not really a workbook, but a new file")
+    ctx = build_sensor_context(cursor=None)
+    req = yearbook_files_sensor(ctx)
+    assert req.__class__.__name__ == "RunRequest" and "new_edition.xlsx" in req.tags["yearbook/changed"]
+    again = yearbook_files_sensor(build_sensor_context(cursor=ctx.cursor))
+    assert again.__class__.__name__ == "SkipReason"
+    book.write_bytes(b"changed bytes")
+    changed = yearbook_files_sensor(build_sensor_context(cursor=ctx.cursor))
+    assert changed.__class__.__name__ == "RunRequest"

@@ -112,3 +112,61 @@ def test_failed_gate_keeps_the_published_warehouse(warehouse, tmp_path):
         mp.delenv("URBAN_SOURCE_DIRS")
     with connect_readonly(path) as con:
         assert con.execute("select count(*) from marts.fct_plan_target where value_original = 160").fetchone()[0] == 0
+
+
+def test_observations_from_every_source_are_published(warehouse, shared):
+    path, _ = warehouse
+    q = """select value, unit_raw, value_normalized, canonical_unit, source_file, source_location, verbatim
+           from marts.fct_indicator_observation
+           where region_code = ? and indicator_code = ? and year = ? and scope = ? and source_kind = ?"""
+    with connect_readonly(path) as con:
+        reg = one(con, q, ["410900", "registered_population", 2018, "全市", "yearbook"])
+        assert reg[:4] == (435.0, "万人", 4350000.0, "persons")
+        assert reg[4] == "china_city_statistical_yearbook_2019_prefecture.xlsx"
+        assert one(con, q, ["410900", "resident_population", 2020, "全市", "yearbook"])[0] == 377.0
+        assert one(con, q, ["410900", "urban_resident_population", 2020, "全市", "yearbook"])[0] == 189.0
+        assert one(con, q, ["371700", "resident_population", 2020, "全市", "yearbook"])[0] == 880.0
+        assert one(con, q, ["371700", "urban_resident_population", 2020, "全市", "yearbook"])[0] == 446.0
+        # 菏泽 is printed 荷泽市 in some editions: every edition still lands on 371700
+        editions = [r[0] for r in con.execute(
+            "select distinct edition from marts.fct_indicator_observation where region_code = '371700' and source_kind = 'yearbook' order by 1"
+        ).fetchall()]
+        assert editions == [2019, 2020, 2021, 2022, 2023]
+        html = "select value, verbatim from marts.fct_indicator_observation where region_code = '410900' and year = 2025 and source_kind = 'bulletin_html' and indicator_code = ?"
+        assert one(con, html, ["urbanization_rate"])[0] == 54.44
+        assert "54.44" in one(con, html, ["urbanization_rate"])[1]
+        assert one(con, html, ["gdp"])[0] == 2106.17
+        assert one(con, html, ["urban_disposable_income"])[0] == 41549.0
+        assert one(con, html, ["urban_new_jobs"])[0] == 4.67
+        census = dict(con.execute(
+            """select indicator_code, value from marts.fct_indicator_observation
+               where region_code = '410900' and year = 2020 and source_kind = 'census' and source_file like '%city%'"""
+        ).fetchall())
+        assert round(census["urban_resident_population"] / census["resident_population"] * 100, 2) == 49.97
+        # conflicting values for the same key are all kept, exactly one preferred
+        rows = con.execute(
+            """select source_kind, preferred from marts.fct_indicator_observation
+               where region_code = '410900' and indicator_code = 'urbanization_rate' and year = 2025"""
+        ).fetchall()
+        assert len(rows) >= 2 and sum(p for _, p in rows) == 1 and dict(rows)["bulletin_html"] is True
+
+
+def test_every_yearbook_city_row_lands_or_is_quarantined(warehouse, shared):
+    path, _ = warehouse
+    with connect_readonly(path) as con:
+        per_edition = dict(con.execute(
+            "select edition, count(distinct region_code) from marts.fct_indicator_observation where source_kind = 'yearbook' group by 1"
+        ).fetchall())
+        assert set(per_edition) == {2019, 2020, 2021, 2022, 2023}
+        assert all(290 <= n <= 298 for n in per_edition.values()), per_edition
+        summary = con.execute(
+            "select source_file, rows_loaded, rows_quarantined from marts.mart_load_summary where asset = 'raw/yearbook_observations'"
+        ).fetchall()
+        assert len(summary) == 5 and all(n > 30000 for _, n, _ in summary)
+        # rows that did not land are in quarantine with a reason naming where they were
+        q = con.execute(
+            "select location, reason from marts.fct_quarantine where asset = 'raw/yearbook_observations'"
+        ).fetchall()
+        assert q and all(loc and reason for loc, reason in q)
+        unmapped = con.execute("select count(*) from staging.stg_yearbooks__unmapped_headers").fetchone()[0]
+        assert unmapped > 0

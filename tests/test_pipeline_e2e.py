@@ -170,3 +170,15 @@ def test_every_yearbook_city_row_lands_or_is_quarantined(warehouse, shared):
         assert q and all(loc and reason for loc, reason in q)
         unmapped = con.execute("select count(*) from staging.stg_yearbooks__unmapped_headers").fetchone()[0]
         assert unmapped > 0
+
+
+def test_nightly_runs_without_any_source_directory(tmp_path, monkeypatch):
+    """No yearbook/census/bulletin-HTML directory configured: fewer actuals, still published."""
+    monkeypatch.setenv("URBAN_WAREHOUSE_PATH", str(tmp_path / "wh.duckdb"))
+    monkeypatch.setenv("URBAN_SOURCE_DIRS", "")
+    result, published = execute_nightly(DagsterInstance.ephemeral())
+    assert result.success and published
+    with connect_readonly(tmp_path / "wh.duckdb") as con:
+        kinds = dict(con.execute("select source_kind, count(*) from marts.fct_indicator_observation group by 1").fetchall())
+        assert set(kinds) == {"bulletin_facts"} and kinds["bulletin_facts"] == 47
+        assert con.execute("select count(*) from marts.fct_plan_target where source_kind = 'table'").fetchone()[0] == 111

@@ -3,25 +3,13 @@
 -- flag: for the same region × indicator × year × scope the source with the best precedence
 -- (ref source_precedence) wins, later loads/editions break ties. Nothing is dropped.
 with unioned as (
-    select source_kind, source_file, source_sha256, source_location, verbatim, region_name_raw, region_code, year, scope,
-           indicator_label_raw, label_key, indicator_code, unit_raw, unit_key, value_raw, value, load_id, loaded_at,
-           edition, population_basis
-    from {{ ref('stg_yearbooks__observations') }}
+    select * from {{ ref('stg_yearbooks__observations') }}
     union all by name
-    select source_kind, source_file, source_sha256, source_location, verbatim, region_name_raw, region_code, year, scope,
-           indicator_label_raw, label_key, indicator_code, unit_raw, unit_key, value_raw, value, load_id, loaded_at,
-           null as edition, null as population_basis
-    from {{ ref('stg_census__observations') }}
+    select * from {{ ref('stg_census__observations') }}
     union all by name
-    select source_kind, source_file, source_sha256, source_location, verbatim, region_name_raw, region_code, year, scope,
-           indicator_label_raw, label_key, indicator_code, unit_raw, unit_key, value_raw, value, load_id, loaded_at,
-           null as edition, null as population_basis
-    from {{ ref('stg_bulletins__html_observations') }}
+    select * from {{ ref('stg_bulletins__html_observations') }}
     union all by name
-    select source_kind, source_file, source_sha256, source_location, verbatim, region_name_raw, region_code, year, scope,
-           indicator_label_raw, label_key, indicator_code, unit_raw, unit_key, value_raw, value, load_id, loaded_at,
-           null as edition, null as population_basis
-    from {{ ref('stg_bulletins__facts') }}
+    select * from {{ ref('stg_bulletins__facts') }}
 ),
 
 units as (

@@ -1,0 +1,22 @@
+{#- The common columns of every raw.*_observations table (dagster_project/ingest/common.py
+    OBSERVATION_SCHEMA + the loader's unit_key/label_key), renamed and cast the same way. -#}
+{% macro observation_columns() -%}
+    source_kind,
+    source_file,
+    source_sha256,
+    source_location,
+    verbatim,
+    region_name_raw,
+    region_code,
+    cast(year as integer)      as year,
+    coalesce(scope, 'n.a.')    as scope,
+    indicator_label_raw,
+    label_key,
+    indicator_code,
+    unit_raw,
+    coalesce(unit_key, '')     as unit_key,
+    value_raw,
+    cast(value as double)      as value,
+    load_id,
+    loaded_at
+{%- endmacro %}

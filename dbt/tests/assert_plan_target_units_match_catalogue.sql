@@ -1,3 +1,4 @@
+{{ config(meta={"dagster": {"ref": {"name": "fct_plan_target"}}}) }}
 -- A mapped, non-missing plan value must be normalized to its indicator's canonical unit;
 -- otherwise the units reference (raw/reference/units.csv) lacks a conversion.
 select f.target_id, f.indicator_code, f.unit_original, f.canonical_unit, i.canonical_unit as catalogue_unit

@@ -1,0 +1,263 @@
+-- Actuals used to monitor the plans: the preferred observation per region × indicator × year ×
+-- scope group, plus indicators derived from their components where no observation exists
+-- (城镇化率 = 城镇常住人口 / 常住人口 × 100, 城乡居民收入比 = 城镇 / 农村 人均可支配收入,
+-- 每千人医师 = 执业医师 / 常住人口 × 1000). Observed wins over derived for the same key.
+-- Every derived value is also reconciled with the stated value of the same key where one
+-- exists (an observation, or the plan's own baseline): relative gap beyond
+-- derived_tolerance_relative → differs_from_stated.
+-- A second basis, 'plan_baseline', derives the same ratios from the plans' printed baselines
+-- (e.g. 濮阳 2020: 33643 / 14881); those rows are for reconciliation only and are never
+-- used as actuals (value_basis = 'plan_baseline').
+
+with thresholds as (
+    select
+        max(case when parameter = 'derived_tolerance_relative' then value end) as derived_tolerance_relative
+    from {{ ref('stg_reference__progress_thresholds') }}
+),
+
+-- scope group: bulletins and census report the whole region ('n.a.'), yearbooks 全市 / 市辖区
+observations as (
+    select
+        observation_id,
+        region_code,
+        indicator_code,
+        year,
+        scope,
+        case when scope = '市辖区' then 'urban_districts' else 'whole_region' end as scope_group,
+        value_normalized,
+        canonical_unit,
+        source_kind,
+        source_file,
+        source_location,
+        source_precedence
+    from {{ ref('fct_indicator_observation') }}
+    where preferred
+      and indicator_code is not null
+      and value_normalized is not null
+),
+
+-- one observation per region × indicator × year × scope group: the whole-region figure of a
+-- bulletin/census ('n.a.') before the yearbook's 全市 column, then by source precedence
+observed as (
+    select *
+    from observations
+    qualify row_number() over (
+        partition by region_code, indicator_code, year, scope_group
+        order by case when scope = 'n.a.' then 0 else 1 end, source_precedence nulls last, observation_id
+    ) = 1
+),
+
+-- the recipes: derived indicator = numerator / denominator × factor
+recipes as (
+    select * from (values
+        ('urbanization_rate', 'urban_resident_population', 'resident_population', 100.0,
+         'derived: urban_resident_population / resident_population × 100'),
+        ('urban_rural_income_ratio', 'urban_disposable_income', 'rural_disposable_income', 1.0,
+         'derived: urban_disposable_income / rural_disposable_income'),
+        ('doctors_per_1000', 'licensed_doctors', 'resident_population', 1000.0,
+         'derived: licensed_doctors / resident_population × 1000')
+    ) as r(indicator_code, numerator_code, denominator_code, factor, derivation)
+),
+
+catalogue as (
+    select indicator_code, canonical_unit from {{ ref('dim_indicator') }}
+),
+
+derived_from_observations as (
+    select
+        r.indicator_code,
+        n.region_code,
+        n.year,
+        n.scope_group,
+        n.scope,
+        n.value_normalized / d.value_normalized * r.factor as derived_value,
+        n.value_normalized as numerator_value,
+        d.value_normalized as denominator_value,
+        r.derivation,
+        n.source_kind || ' / ' || d.source_kind as source_kind,
+        n.source_file || ' / ' || d.source_file as source_file,
+        coalesce(n.source_location, '') || ' / ' || coalesce(d.source_location, '') as source_location,
+        'observation' as value_basis
+    from recipes r
+    join observed n on n.indicator_code = r.numerator_code
+    join observed d
+      on d.indicator_code = r.denominator_code
+     and d.region_code = n.region_code
+     and d.year = n.year
+     and d.scope_group = n.scope_group
+    where d.value_normalized <> 0
+),
+
+plan_baselines as (
+    select plan_id, region_code, indicator_code, year, value_normalized, source_file, line_number
+    from {{ ref('fct_plan_target') }}
+    where target_kind = 'baseline'
+      and not is_missing
+      and value_normalized is not null
+      and indicator_code is not null
+),
+
+derived_from_plan_baselines as (
+    select
+        r.indicator_code,
+        n.region_code,
+        n.year,
+        'whole_region' as scope_group,
+        'n.a.' as scope,
+        n.value_normalized / d.value_normalized * r.factor as derived_value,
+        n.value_normalized as numerator_value,
+        d.value_normalized as denominator_value,
+        r.derivation || ' (printed plan baselines)' as derivation,
+        'plan_baseline' as source_kind,
+        n.source_file as source_file,
+        'lines ' || n.line_number || ' / ' || d.line_number as source_location,
+        'plan_baseline' as value_basis
+    from recipes r
+    join plan_baselines n on n.indicator_code = r.numerator_code
+    join plan_baselines d
+      on d.indicator_code = r.denominator_code
+     and d.plan_id = n.plan_id
+     and d.region_code = n.region_code
+     and d.year = n.year
+    where d.value_normalized <> 0
+),
+
+derived as (
+    select * from derived_from_observations
+    union all
+    select * from derived_from_plan_baselines
+),
+
+-- what the sources state for the same key: an observation first, else the plan's own baseline
+stated as (
+    select region_code, indicator_code, year, scope_group, value_normalized as stated_value,
+           'observation (' || source_kind || ')' as stated_source
+    from observed
+    union all
+    select region_code, indicator_code, year, 'whole_region', value_normalized,
+           'plan baseline (' || source_file || ' line ' || line_number || ')'
+    from plan_baselines
+),
+
+stated_one as (
+    select *
+    from stated
+    qualify row_number() over (
+        partition by region_code, indicator_code, year, scope_group
+        order by case when stated_source like 'observation%' then 0 else 1 end
+    ) = 1
+),
+
+derived_reconciled as (
+    select
+        dv.*,
+        s.stated_value,
+        s.stated_source,
+        abs(dv.derived_value - s.stated_value) / nullif(abs(s.stated_value), 0) as derived_vs_stated_rel_gap
+    from derived dv
+    left join stated_one s
+      on s.region_code = dv.region_code
+     and s.indicator_code = dv.indicator_code
+     and s.year = dv.year
+     and s.scope_group = dv.scope_group
+),
+
+observed_rows as (
+    select
+        o.region_code,
+        o.indicator_code,
+        o.year,
+        o.scope,
+        o.scope_group,
+        'observation' as value_basis,
+        o.value_normalized,
+        o.canonical_unit,
+        'observed' as derivation,
+        o.observation_id,
+        o.source_kind,
+        o.source_file,
+        o.source_location,
+        dr.derived_value,
+        dr.derivation as derivation_available,
+        o.value_normalized as stated_value,
+        'observation (' || o.source_kind || ')' as stated_source,
+        dr.derived_vs_stated_rel_gap
+    from observed o
+    left join derived_reconciled dr
+      on dr.value_basis = 'observation'
+     and dr.region_code = o.region_code
+     and dr.indicator_code = o.indicator_code
+     and dr.year = o.year
+     and dr.scope_group = o.scope_group
+),
+
+derived_rows as (
+    -- derived from observations only where nothing is observed for the key;
+    -- derived from plan baselines always (reconciliation rows, value_basis = 'plan_baseline')
+    select
+        dr.region_code,
+        dr.indicator_code,
+        dr.year,
+        dr.scope,
+        dr.scope_group,
+        dr.value_basis,
+        dr.derived_value as value_normalized,
+        c.canonical_unit,
+        dr.derivation,
+        null as observation_id,
+        dr.source_kind,
+        dr.source_file,
+        dr.source_location,
+        dr.derived_value,
+        dr.derivation as derivation_available,
+        dr.stated_value,
+        dr.stated_source,
+        dr.derived_vs_stated_rel_gap
+    from derived_reconciled dr
+    left join catalogue c on c.indicator_code = dr.indicator_code
+    where dr.value_basis = 'plan_baseline'
+       or not exists (
+            select 1 from observed o
+            where o.region_code = dr.region_code
+              and o.indicator_code = dr.indicator_code
+              and o.year = dr.year
+              and o.scope_group = dr.scope_group
+        )
+),
+
+unioned as (
+    select * from observed_rows
+    union all
+    select * from derived_rows
+)
+
+select
+    md5(concat_ws('|', u.value_basis, u.region_code, u.indicator_code, u.year, u.scope_group)) as actual_id,
+    u.region_code,
+    u.indicator_code,
+    u.year,
+    u.scope,
+    u.scope_group,
+    u.value_basis,
+    u.value_normalized,
+    u.canonical_unit,
+    u.derivation,
+    u.observation_id,
+    u.source_kind,
+    u.source_file,
+    u.source_location,
+    u.derived_value,
+    u.derivation_available,
+    -- the stated value is only a cross-check where it did not come from the same derivation
+    case when u.derived_value is not null and u.stated_value is not null then u.stated_value end as stated_value,
+    case when u.derived_value is not null and u.stated_value is not null then u.stated_source end as stated_source,
+    u.derived_vs_stated_rel_gap,
+    case
+        when u.derived_value is null then 'not_derived'
+        when u.stated_value is null then 'no_stated_value'
+        when u.derived_vs_stated_rel_gap > t.derived_tolerance_relative then 'differs_beyond_rounding'
+        else 'reconciled'
+    end as reconciliation_status,
+    coalesce(u.derived_vs_stated_rel_gap > t.derived_tolerance_relative, false) as differs_from_stated
+from unioned u
+cross join thresholds t

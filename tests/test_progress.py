@@ -1,0 +1,159 @@
+"""Plan-vs-actual monitoring marts, end to end: one nightly run into a temporary warehouse,
+then read-only assertions on mart_target_progress, fct_target_conflicts,
+mart_city_comparison and int_indicator_actuals_derived."""
+
+import pytest
+from dagster import DagsterInstance
+
+from dagster_project.run import execute_nightly
+from dagster_project.warehouse import connect_readonly
+from tests.conftest import shared_dir
+
+needs_shared = pytest.mark.skipif(
+    shared_dir() is None,
+    reason="census / yearbook / bulletin-HTML actuals need the shared source directory (../shared or URBAN_SOURCE_DIRS)",
+)
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    d = tmp_path_factory.mktemp("warehouse_progress")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("URBAN_WAREHOUSE_PATH", str(d / "indicators.duckdb"))
+    result, published = execute_nightly(DagsterInstance.ephemeral())
+    assert result.success and published
+    yield d / "indicators.duckdb"
+    mp.undo()
+
+
+def rows(con, sql, params=()):
+    cur = con.execute(sql, params)
+    names = [c[0] for c in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def one(con, sql, params=()):
+    r = rows(con, sql, params)
+    assert len(r) == 1, (sql, params, r)
+    return r[0]
+
+
+def test_every_puyang_target_has_a_status(warehouse):
+    with connect_readonly(warehouse) as con:
+        missing = rows(con, """
+            select t.target_id from marts.fct_plan_target t
+            left join marts.mart_target_progress p using (target_id)
+            where t.region_code = '410900' and t.target_kind = 'target' and not t.is_missing
+              and (p.target_id is null or p.status is null or p.status_reason is null)""")
+        assert missing == []
+        n_targets = one(con, "select count(*) n from marts.fct_plan_target where target_kind = 'target'")["n"]
+        assert one(con, "select count(*) n from marts.mart_target_progress")["n"] == n_targets
+
+
+def test_relative_target_without_province_value_says_so(warehouse):
+    with connect_readonly(warehouse) as con:
+        r = one(con, "select status, status_reason, target_value from marts.mart_target_progress "
+                     "where region_code = '410900' and indicator_code = 'rd_intensity' and target_year = 2035")
+        assert r["status"] == "insufficient_data" and r["target_value"] is None
+        assert r["status_reason"].startswith("province value for 2035 missing")
+
+
+def test_heze_conflicts_keep_both_provenances(warehouse):
+    with connect_readonly(warehouse) as con:
+        got = rows(con, """select indicator_code, source_kind, table_ref, comparator, value_normalized
+                           from marts.fct_target_conflicts where region_code = '371700' and year = 2025
+                           order by indicator_code, value_normalized""")
+        assert got == [
+            {"indicator_code": "bus_stop_500m_coverage", "source_kind": "table", "table_ref": "专栏1", "comparator": "=", "value_normalized": 90.0},
+            {"indicator_code": "bus_stop_500m_coverage", "source_kind": "action_table", "table_ref": "专栏17", "comparator": "=", "value_normalized": 100.0},
+            {"indicator_code": "e_license_usage", "source_kind": "action_table", "table_ref": "专栏15", "comparator": "≥", "value_normalized": 70.0},
+            {"indicator_code": "e_license_usage", "source_kind": "table", "table_ref": "专栏1", "comparator": "=", "value_normalized": 90.0},
+        ]
+        assert all(r["line_number"] is not None for r in rows(con, "select line_number from marts.fct_target_conflicts"))
+
+
+def test_related_indicators_are_not_equated(warehouse):
+    with connect_readonly(warehouse) as con:
+        r = one(con, "select comparability, puyang_indicator_code, heze_indicator_code, puyang_value, heze_value "
+                     "from marts.mart_city_comparison where harmonized_code = 'household_fibre_coverage' "
+                     "and year = 2025 and value_kind = 'target'")
+        assert r == {"comparability": "related_indicator", "puyang_indicator_code": "gigabit_fibre_household_coverage",
+                     "heze_indicator_code": "fibre_household_coverage", "puyang_value": 100.0, "heze_value": 80.0}
+        r = one(con, "select comparability from marts.mart_city_comparison "
+                     "where harmonized_code = 'urbanization_rate' and year = 2025 and value_kind = 'target'")
+        assert r["comparability"] == "same_indicator"
+
+
+def test_warning_flags(warehouse):
+    with connect_readonly(warehouse) as con:
+        r = one(con, "select baseline_value, annual_average_normalized, baseline_looks_cumulative from marts.mart_target_progress "
+                     "where region_code = '410900' and indicator_code = 'urban_new_jobs' and target_year = 2025")
+        assert r == {"baseline_value": 287400.0, "annual_average_normalized": 42000.0, "baseline_looks_cumulative": True}
+        # 菏泽 城镇调查失业率 < 5.5 % against a 2.8 % baseline: a ceiling above the baseline of a lower-is-better indicator
+        r = one(con, "select target_against_direction from marts.mart_target_progress "
+                     "where region_code = '371700' and indicator_code = 'urban_surveyed_unemployment' and target_year = 2025")
+        assert r["target_against_direction"] is True
+
+
+@needs_shared
+def test_puyang_urbanization_2025_missed(warehouse):
+    with connect_readonly(warehouse) as con:
+        got = rows(con, "select * from marts.mart_target_progress where region_code = '410900' "
+                        "and indicator_code = 'urbanization_rate' and target_year = 2025")
+        assert {r["source_kind"] for r in got} == {"table", "prose"}
+        for r in got:
+            assert (r["baseline_value"], r["baseline_year"]) == (49.97, 2020)
+            assert (r["latest_actual_value"], r["latest_actual_year"]) == (54.44, 2025)
+            assert r["status"] == "target_missed" and r["method"] == "cagr"
+            actual = (54.44 / 49.97) ** (1 / 5) - 1
+            required = (60 / 49.97) ** (1 / 5) - 1
+            assert r["cagr_actual"] == pytest.approx(actual)
+            assert r["cagr_required"] == pytest.approx(required)
+            assert r["progress_ratio"] == pytest.approx(actual / required)
+            assert r["ratio_band"] == "limited_progress"
+
+
+@needs_shared
+def test_puyang_derived_urbanization_2020_reconciles_with_plan_baseline(warehouse):
+    with connect_readonly(warehouse) as con:
+        r = one(con, "select value_normalized, derivation, stated_value, reconciliation_status, differs_from_stated "
+                     "from intermediate.int_indicator_actuals_derived where value_basis = 'observation' "
+                     "and region_code = '410900' and indicator_code = 'urbanization_rate' and year = 2020 and scope_group = 'whole_region'")
+        assert r["value_normalized"] == pytest.approx(1884758 / 3772088 * 100)
+        assert r["derivation"].startswith("derived: urban_resident_population")
+        assert (r["stated_value"], r["reconciliation_status"], r["differs_from_stated"]) == (49.97, "reconciled", False)
+
+
+def test_puyang_income_ratio_2020_derived_from_plan_baselines(warehouse):
+    with connect_readonly(warehouse) as con:
+        r = one(con, "select value_normalized, differs_from_stated, reconciliation_status "
+                     "from intermediate.int_indicator_actuals_derived where value_basis = 'plan_baseline' "
+                     "and region_code = '410900' and indicator_code = 'urban_rural_income_ratio' and year = 2020")
+        assert r["value_normalized"] == pytest.approx(33643 / 14881)
+        assert round(r["value_normalized"], 2) == 2.26
+        assert r["differs_from_stated"] is False
+        # the plan's prose "城乡居民收入比缩小到 2.26" (2020) is not extracted as a value in the warehouse
+        assert r["reconciliation_status"] == "no_stated_value"
+
+
+@needs_shared
+def test_puyang_income_ratio_2025_reconciles_with_bulletin(warehouse):
+    with connect_readonly(warehouse) as con:
+        r = one(con, "select derived_value, stated_value, reconciliation_status, differs_from_stated "
+                     "from intermediate.int_indicator_actuals_derived where value_basis = 'observation' "
+                     "and region_code = '410900' and indicator_code = 'urban_rural_income_ratio' and year = 2025")
+        assert r["derived_value"] == pytest.approx(41549 / 21956)
+        assert (r["stated_value"], r["reconciliation_status"], r["differs_from_stated"]) == (1.89, "reconciled", False)
+
+
+def test_heze_urbanization_2025_status(warehouse):
+    with connect_readonly(warehouse) as con:
+        r = one(con, "select * from marts.mart_target_progress where region_code = '371700' "
+                     "and indicator_code = 'urbanization_rate' and target_year = 2025 and source_kind = 'table'")
+        # the 2022 figure is the bulletin's 常住人口城镇化率 (bulletin_facts.csv); the yearbook has none
+        assert (r["baseline_value"], r["baseline_year"]) == (51.9, 2021)
+        assert (r["latest_actual_value"], r["latest_actual_year"]) == (52.73, 2022)
+        assert r["target_value"] == 57.0
+        ratio = ((52.73 / 51.9) - 1) / ((57 / 51.9) ** (1 / 4) - 1)
+        assert r["progress_ratio"] == pytest.approx(ratio)
+        assert r["status"] == "acceleration_needed"

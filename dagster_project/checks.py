@@ -18,7 +18,12 @@ def _make_check(suite_path):
     )
     def _check(context: AssetCheckExecutionContext) -> AssetCheckResult:
         outcome = quality.validate(quality.load_suite(suite_path), config.build_path(), docs_dir=config.data_docs_dir())
-        (context.log.info if outcome.success else context.log.error)(outcome.summary())
+        if outcome.success:
+            context.log.info(outcome.summary())
+        elif severity == AssetCheckSeverity.WARN:
+            context.log.warning(outcome.summary())
+        else:
+            context.log.error(outcome.summary())
         return AssetCheckResult(
             passed=outcome.success,
             severity=severity,

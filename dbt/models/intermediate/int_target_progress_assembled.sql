@@ -7,13 +7,8 @@
 -- int_target_progress_computed.
 
 with thresholds as (
-    select
-        -- factor above which a baseline looks like a cumulative figure; read from the reference
-        -- file when a row 'cumulative_baseline_max_factor' exists, else the project variable
-        coalesce(
-            max(case when parameter = 'cumulative_baseline_max_factor' then value end),
-            {{ var('cumulative_baseline_max_factor', 3) }}
-        ) as cumulative_baseline_max_factor
+    -- factor above which a baseline looks like a cumulative figure (reference file, like every threshold)
+    select max(case when parameter = 'cumulative_baseline_max_factor' then value end) as cumulative_baseline_max_factor
     from {{ ref('stg_reference__progress_thresholds') }}
 ),
 

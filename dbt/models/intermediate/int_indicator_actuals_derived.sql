@@ -232,7 +232,8 @@ unioned as (
 )
 
 select
-    md5(concat_ws('|', u.value_basis, u.region_code, u.indicator_code, u.year, u.scope_group)) as actual_id,
+    -- source_file: two plan documents of one city each give their own baseline-derived row
+    md5(concat_ws('|', u.value_basis, u.region_code, u.indicator_code, u.year, u.scope_group, u.source_file)) as actual_id,
     u.region_code,
     u.indicator_code,
     u.year,

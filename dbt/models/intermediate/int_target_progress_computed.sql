@@ -126,7 +126,9 @@ statused as (
 
 select
     *,
-    case
+    -- || with a null operand is null: the coalesce keeps every row explained even when a
+    -- value the sentence would quote is missing
+    coalesce(case
         when indicator_code is null then
             'label ''' || indicator_label || ''' is not mapped to a catalogue indicator (match_type none): no actual can be joined'
         when is_missing then 'the target cell is printed as ''-'': no target value'
@@ -165,5 +167,6 @@ select
             || ' (actual ' || round(latest_actual_value, 4) || ' in ' || latest_actual_year
             || ' vs baseline ' || round(baseline_value, 4) || ' in ' || baseline_year
             || ', target ' || comparator || ' ' || round(target_value, 4) || ' in ' || target_year || ')'
-    end as status_reason
+    end, 'status ' || coalesce(status, 'unknown') || ' (method ' || coalesce(method, 'n/a')
+        || '); the detailed explanation lacks a value: see the numeric columns') as status_reason
 from statused

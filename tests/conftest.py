@@ -9,14 +9,29 @@ PUYANG = PLANS / "puyang_new_urbanization_plan_2021_2035_draft.md"
 HEZE = PLANS / "heze_new_urbanization_and_urban_rural_integration_plan_2035.md"
 
 
+def source_dirs() -> list[Path]:
+    """Configured source directories (URBAN_SOURCE_DIRS, default ../shared next to the repo)."""
+    env = os.environ.get("URBAN_SOURCE_DIRS")
+    return [Path(p) for p in env.split(os.pathsep) if p] if env else [ROOT.parent / "shared"]
+
+
 def shared_dir() -> Path | None:
     """The directory holding the files that must not be committed (../shared by default)."""
-    env = os.environ.get("URBAN_SOURCE_DIRS")
-    candidates = [Path(p) for p in env.split(os.pathsep) if p] if env else [ROOT.parent / "shared"]
-    for c in candidates:
+    for c in source_dirs():
         if (c / "yearbooks").is_dir() or (c / "census").is_dir():
             return c.resolve()
     return None
+
+
+def shared_file(relative: str) -> Path:
+    """A file from the source directories; skips the test when none is configured/present."""
+    dirs = [d for d in source_dirs() if d.is_dir()]
+    if not dirs:
+        pytest.skip(f"shared source directory not found ({os.pathsep.join(map(str, source_dirs()))})")
+    for d in dirs:
+        if (d / relative).is_file():
+            return d / relative
+    raise AssertionError(f"{relative} not found in {[str(d) for d in dirs]}")
 
 
 @pytest.fixture

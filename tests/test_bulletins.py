@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,23 +17,10 @@ from dagster_project.ingest.bulletins import (
 )
 from dagster_project.ingest.common import OBSERVATION_COLUMNS, SourceError
 
+from tests.conftest import shared_file
+
 REPO = Path(__file__).resolve().parents[1]
 FACTS_CSV = REPO / "raw" / "bulletins" / "bulletin_facts.csv"
-
-
-def source_dirs() -> list[Path]:
-    raw = os.environ.get("URBAN_SOURCE_DIRS") or str(REPO.parent / "shared")
-    return [Path(p) for p in raw.split(os.pathsep) if p]
-
-
-def shared_file(relative: str) -> Path:
-    dirs = [d for d in source_dirs() if d.is_dir()]
-    if not dirs:
-        pytest.skip(f"shared source directory not found ({os.pathsep.join(map(str, source_dirs()))})")
-    for d in dirs:
-        if (d / relative).is_file():
-            return d / relative
-    raise AssertionError(f"{relative} not found in {[str(d) for d in dirs]}")
 
 
 @lru_cache(maxsize=1)

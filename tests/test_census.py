@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import csv
-import os
 from functools import lru_cache
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -13,25 +11,11 @@ import pytest
 from dagster_project.ingest.census import CENSUS_EXTRA_SCHEMA, parse_census_city, parse_census_county
 from dagster_project.ingest.common import OBSERVATION_COLUMNS, SourceError
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.conftest import shared_file
+
 PUYANG = "410900"
 CITY_CSV = "census/census_city_2010-2020_v1.csv"
 COUNTY_XLSX = "census/census_county_2020_v1.xlsx"
-
-
-def source_dirs() -> list[Path]:
-    raw = os.environ.get("URBAN_SOURCE_DIRS") or str(REPO.parent / "shared")
-    return [Path(p) for p in raw.split(os.pathsep) if p]
-
-
-def shared_file(relative: str) -> Path:
-    dirs = [d for d in source_dirs() if d.is_dir()]
-    if not dirs:
-        pytest.skip(f"shared source directory not found ({os.pathsep.join(map(str, source_dirs()))})")
-    for d in dirs:
-        if (d / relative).is_file():
-            return d / relative
-    raise AssertionError(f"{relative} not found in {[str(d) for d in dirs]}")
 
 
 @lru_cache(maxsize=1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import zipfile
 from functools import lru_cache
@@ -23,7 +22,8 @@ from dagster_project.ingest.yearbooks import (
     split_zh_en,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.conftest import shared_file
+
 EDITIONS = [2019, 2020, 2021, 2022, 2023]
 PUYANG, HEZE = "410900", "371700"
 
@@ -31,21 +31,6 @@ PUYANG, HEZE = "410900", "371700"
 # ---------------------------------------------------------------------------
 # Shared data dir (URBAN_SOURCE_DIRS, default <repo>/../shared)
 # ---------------------------------------------------------------------------
-
-
-def source_dirs() -> list[Path]:
-    raw = os.environ.get("URBAN_SOURCE_DIRS") or str(REPO.parent / "shared")
-    return [Path(p) for p in raw.split(os.pathsep) if p]
-
-
-def shared_file(relative: str) -> Path:
-    dirs = [d for d in source_dirs() if d.is_dir()]
-    if not dirs:
-        pytest.skip(f"shared source directory not found ({os.pathsep.join(map(str, source_dirs()))})")
-    for d in dirs:
-        if (d / relative).is_file():
-            return d / relative
-    raise AssertionError(f"{relative} not found in {[str(d) for d in dirs]}")
 
 
 def yearbook_path(edition: int) -> Path:

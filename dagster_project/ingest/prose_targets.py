@@ -150,18 +150,6 @@ class ProseTargetsResult:
 # Vocabulary
 # ---------------------------------------------------------------------------
 
-# traditional characters not covered by common.normalize_text
-_EXTRA_TRAD = str.maketrans(
-    {
-        "張": "张", "噸": "吨", "畝": "亩", "臺": "台", "項": "项", "條": "条", "輛": "辆",
-        "棟": "栋", "處": "处", "間": "间", "時": "时", "歲": "岁", "於": "于", "達": "达",
-        "內": "内", "億": "亿", "萬": "万", "個": "个", "戶": "户", "約": "约", "頃": "顷",
-        "過": "过", "預": "预", "計": "计", "爭": "争", "確": "确", "創": "创", "設": "设",
-        "網": "网", "總": "总", "產": "产", "値": "值", "縣": "县", "區": "区", "鎮": "镇",
-        "鄉": "乡", "籌": "筹", "減": "减", "縮": "缩", "壓": "压", "養": "养", "佔": "占",
-        "≧": "≥", "≦": "≤", "＝": "=",
-    }
-)
 
 _SENTENCE_END = set("。;!?")
 _CLAUSE_END = set(",")
@@ -266,7 +254,7 @@ _DOC_DATE_RE = re.compile(r"(20\d{2}|19\d{2})年\d{1,2}月")
 def _norm_char(ch: str) -> str:
     if ch == "*" or ch.isspace():
         return ""
-    return normalize_text(ch).translate(_EXTRA_TRAD)
+    return normalize_text(ch)
 
 
 @dataclass

@@ -10,12 +10,17 @@ import polars as pl
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, asset, multi_asset
 
 from dagster_project import config
-from dagster_project.ingest.common import QuarantineRow, SourceError, normalize_label, normalize_text
+from dagster_project.ingest.common import QuarantineRow, SourceError, file_sha256, normalize_label, normalize_text
 from dagster_project.ingest.plan_tables import CELL_COLUMNS, parse_plan_tables
 from dagster_project.ingest.reference import REFERENCE_DIR, read_reference, reference_files
 from dagster_project.warehouse import build_connection, log_loads, replace_quarantine, replace_table
 
 RAW = ["raw"]
+
+
+def _key(column: str, fn=normalize_text) -> pl.Expr:
+    """A normalized matching key of a printed text column (labels, units)."""
+    return pl.col(column).fill_null("").map_elements(fn, return_dtype=pl.Utf8)
 
 
 def land(
@@ -59,11 +64,44 @@ def raw_reference(context: AssetExecutionContext):
         for name in reference_files(REFERENCE_DIR):
             df = read_reference(name)
             if name == "indicator_label_map":
-                df = df.with_columns(pl.col("label_printed").map_elements(normalize_label, return_dtype=pl.Utf8).alias("label_key"))
+                df = df.with_columns(_key("label_printed", normalize_label).alias("label_key"))
             if name == "units":
-                df = df.with_columns(pl.col("unit_printed").fill_null("").map_elements(normalize_text, return_dtype=pl.Utf8).alias("unit_key"))
+                df = df.with_columns(_key("unit_printed").alias("unit_key"))
             n = replace_table(con, f"ref_{name}", df, context.run_id)
             yield MaterializeResult(asset_key=AssetKey(RAW + [f"ref_{name}"]), metadata={"rows": n})
+
+
+def land_files(context, table, files, parse, frame, empty_schema=None, extra_tables=None) -> MaterializeResult:
+    """Parse each file with ``parse(path) -> result``, take ``frame(result, path)`` as its rows
+    and land them all in ``raw.<table>`` (plus quarantine, load log and extra tables named
+    ``{table_name: result_attribute}``). A file that cannot be parsed at all is quarantined
+    as a whole and reported; the other files still land and the quality gates decide about
+    publishing."""
+    frames, quarantine, per_file, extras = [], [], [], {}
+    for path in files:
+        sha = file_sha256(path)
+        try:
+            result = parse(path)
+        except SourceError as exc:
+            quarantine.append(QuarantineRow(table, path.name, sha, exc.location or "file", exc.reason, ""))
+            per_file.append({"source_file": path.name, "source_sha256": sha, "rows_loaded": 0, "rows_quarantined": 1})
+            context.log.error(str(exc))
+            continue
+        rows = frame(result, path)
+        frames.append(rows)
+        quarantine.extend(result.quarantine)
+        for name, attr in (extra_tables or {}).items():
+            extras.setdefault(name, []).append(getattr(result, attr))
+        per_file.append({"source_file": path.name, "source_sha256": sha, "rows_loaded": rows.height, "rows_quarantined": len(result.quarantine)})
+        context.log.info(f"{path.name}: {rows.height} rows, {len(result.quarantine)} quarantined; {getattr(result, 'summary', '') or getattr(result, 'tables', '')}")
+    if not files:
+        context.log.warning(f"{table}: no source files found in {[str(d) for d in config.source_dirs()]}; landing an empty table")
+    out = land(context, table, frames, quarantine, per_file, empty_schema)
+    if extras:
+        with build_connection(context.run_id) as con:
+            for name, dfs in extras.items():
+                replace_table(con, name, pl.concat(dfs, how="diagonal_relaxed"), context.run_id)
+    return out
 
 
 @asset(
@@ -72,37 +110,14 @@ def raw_reference(context: AssetExecutionContext):
     description="Indicator tables (专栏1 …) found in every plan document → one row per printed cell with provenance.",
 )
 def raw_plan_indicator_cells(context: AssetExecutionContext) -> MaterializeResult:
-    frames, quarantine, per_file = [], [], []
     plans = config.find_source_files("plans", ("*.md",))
     if not plans:
         raise SourceError(str(config.RAW_DIR / "plans"), None, "no plan documents found")
-    for path in plans:
-        try:
-            result = parse_plan_tables(path)
-        except SourceError as exc:
-            # a whole document that cannot be parsed is quarantined and reported; the run
-            # goes on for the other documents and the quality gate decides about publishing
-            from dagster_project.ingest.common import file_sha256
-
-            quarantine.append(QuarantineRow("plan_table", path.name, file_sha256(path), exc.location or "file", exc.reason, ""))
-            per_file.append({"source_file": path.name, "rows_loaded": 0, "rows_quarantined": 1})
-            context.log.error(str(exc))
-            continue
-        cells = result.cells.with_columns(
-            pl.col("unit_printed").fill_null("").map_elements(normalize_text, return_dtype=pl.Utf8).alias("unit_key")
-        )
-        frames.append(cells)
-        quarantine.extend(result.quarantine)
-        per_file.append(
-            {
-                "source_file": result.source_file,
-                "source_sha256": result.source_sha256,
-                "rows_loaded": cells.height,
-                "rows_quarantined": len(result.quarantine),
-            }
-        )
-        context.log.info(f"{path.name}: tables {[(t['table_ref'], t['rows']) for t in result.tables]}")
-    return land(context, "plan_indicator_cells", frames, quarantine, per_file, {**CELL_COLUMNS, "unit_key": pl.Utf8})
+    return land_files(
+        context, "plan_indicator_cells", plans, parse_plan_tables,
+        lambda r, _path: r.cells.with_columns(_key("unit_printed").alias("unit_key")),
+        {**CELL_COLUMNS, "unit_key": pl.Utf8},
+    )
 
 
 @asset(
@@ -113,20 +128,15 @@ def raw_plan_indicator_cells(context: AssetExecutionContext) -> MaterializeResul
 def raw_plan_prose_targets(context: AssetExecutionContext) -> MaterializeResult:
     from dagster_project.ingest.prose_targets import extract_prose_targets
 
-    frames, quarantine, per_file = [], [], []
-    for path in config.find_source_files("plans", ("*.md",)):
-        result = extract_prose_targets(path)
-        t = result.targets.with_columns(
+    def frame(result, path):
+        return result.targets.with_columns(
             pl.lit(path.stem).alias("plan_id"),
             pl.int_range(1, pl.len() + 1).over("line_number").alias("item_on_line"),
-            pl.col("subject").map_elements(normalize_label, return_dtype=pl.Utf8).alias("label_key"),
-            pl.col("unit").fill_null("").map_elements(normalize_text, return_dtype=pl.Utf8).alias("unit_key"),
+            _key("subject", normalize_label).alias("label_key"),
+            _key("unit").alias("unit_key"),
         )
-        frames.append(t)
-        quarantine.extend(result.quarantine)
-        sha = t["source_sha256"][0] if t.height else None
-        per_file.append({"source_file": path.name, "source_sha256": sha, "rows_loaded": t.height, "rows_quarantined": len(result.quarantine)})
-    return land(context, "plan_prose_targets", frames, quarantine, per_file)
+
+    return land_files(context, "plan_prose_targets", config.find_source_files("plans", ("*.md",)), extract_prose_targets, frame)
 
 
 # ---------------------------------------------------------------------------
@@ -135,37 +145,15 @@ def raw_plan_prose_targets(context: AssetExecutionContext) -> MaterializeResult:
 
 
 def _observation_files_result(context, table, files, parse, empty_schema, extra_tables=None):
-    """Parse each file with ``parse(path) -> result`` and land the observations."""
-    frames, quarantine, per_file, extras = [], [], [], {}
-    for path in files:
-        try:
-            result = parse(path)
-        except SourceError as exc:
-            from dagster_project.ingest.common import file_sha256
-
-            quarantine.append(QuarantineRow(table, path.name, file_sha256(path), exc.location or "file", exc.reason, ""))
-            per_file.append({"source_file": path.name, "rows_loaded": 0, "rows_quarantined": 1})
-            context.log.error(str(exc))
-            continue
-        obs = result.observations.with_columns(
-            pl.col("unit_raw").fill_null("").map_elements(normalize_text, return_dtype=pl.Utf8).alias("unit_key"),
-            pl.col("indicator_label_raw").fill_null("").map_elements(normalize_label, return_dtype=pl.Utf8).alias("label_key"),
-        )
-        frames.append(obs)
-        quarantine.extend(result.quarantine)
-        for name, attr in (extra_tables or {}).items():
-            extras.setdefault(name, []).append(getattr(result, attr))
-        sha = obs["source_sha256"][0] if obs.height else None
-        per_file.append({"source_file": path.name, "source_sha256": sha, "rows_loaded": obs.height, "rows_quarantined": len(result.quarantine)})
-        context.log.info(f"{path.name}: {obs.height} observations, {len(result.quarantine)} quarantined; {getattr(result, 'summary', '')}")
-    if not files:
-        context.log.warning(f"{table}: no source files found in {[str(d) for d in config.source_dirs()]}; landing an empty table")
-    out = land(context, table, frames, quarantine, per_file, {**empty_schema, "unit_key": pl.Utf8, "label_key": pl.Utf8})
-    if extras:
-        with build_connection(context.run_id) as con:
-            for name, dfs in extras.items():
-                replace_table(con, name, pl.concat(dfs, how="diagonal_relaxed"), context.run_id)
-    return out
+    """Land observation files: the common long shape plus the unit and label matching keys."""
+    return land_files(
+        context, table, files, parse,
+        lambda r, _path: r.observations.with_columns(
+            _key("unit_raw").alias("unit_key"), _key("indicator_label_raw", normalize_label).alias("label_key")
+        ),
+        {**empty_schema, "unit_key": pl.Utf8, "label_key": pl.Utf8},
+        extra_tables,
+    )
 
 
 @asset(

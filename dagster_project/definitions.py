@@ -24,6 +24,7 @@ from dagster_project.assets.ingest import (
     raw_load_ledger,
     raw_plan_indicator_cells,
     raw_plan_prose_targets,
+    raw_plan_stated_values,
     raw_reference,
     raw_yearbook_observations,
 )
@@ -37,6 +38,7 @@ all_assets = [
     raw_reference,
     raw_plan_indicator_cells,
     raw_plan_prose_targets,
+    raw_plan_stated_values,
     raw_yearbook_observations,
     raw_census_observations,
     raw_bulletin_observations,

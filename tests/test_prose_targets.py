@@ -16,7 +16,9 @@ from dagster_project.ingest.prose_targets import (
     SOURCE_KIND_PROSE,
     TARGET_COLUMNS,
     extract_prose_targets,
+    extract_stated_values,
 )
+from dagster_project.ingest.common import OBSERVATION_COLUMNS
 
 REPO = Path(__file__).resolve().parents[1]
 PLANS = REPO / "raw" / "plans"
@@ -324,3 +326,85 @@ def test_document_without_city_title_is_a_source_error(tmp_path):
     doc.write_text("# 新型城镇化规划\n\n到2025年，城镇化率达到60%。\n", encoding="utf-8")
     with pytest.raises(SourceError):
         extract_prose_targets(doc)
+
+
+# ---------------------------------------------------------------------------
+# What the plans state about the past (extract_stated_values)
+# ---------------------------------------------------------------------------
+
+
+def _stated(df: pl.DataFrame) -> set[tuple]:
+    return {
+        (r["source_location"], r["region_code"], r["year"], r["indicator_code"], r["unit_raw"], r["value_raw"], r["value"])
+        for r in df.iter_rows(named=True)
+    }
+
+
+def test_puyang_stated_values():
+    res = extract_stated_values(PLANS / PUYANG_FILE)
+    df = res.observations
+    assert df.columns == OBSERVATION_COLUMNS
+    assert _stated(df) == {
+        ("line 66", "410900", 2020, "urbanization_rate", "%", "49.97", 49.97),
+        ("line 70", "410900", 2015, None, "平方公里", "72.3", 72.3),  # 建成区面积 (not in the catalogue)
+        ("line 74", "410900", 2020, "rural_disposable_income", "元", "14881", 14881.0),
+        ("line 74", "410900", 2020, "urban_rural_income_ratio", None, "2.26", 2.26),
+        ("line 82", "410900", 2015, "urban_rural_income_ratio", None, "2.55", 2.55),
+        ("line 82", "410900", 2020, "urban_rural_income_ratio", None, "2.26", 2.26),
+    }
+    assert set(df["source_kind"]) == {"plan_statement"}
+    assert set(df["source_sha256"]) == {file_sha256(PLANS / PUYANG_FILE)}
+    ratio = df.filter(pl.col("source_location") == "line 74", pl.col("indicator_code") == "urban_rural_income_ratio")
+    assert "城乡居民收入比缩小到 2.26" in ratio["verbatim"][0]
+    # every stated value is a number printed on its line
+    lines = read_text_lines(PLANS / PUYANG_FILE)
+    for r in df.iter_rows(named=True):
+        assert r["value_raw"] in normalize_text(lines[int(r["source_location"].split()[1]) - 1]).replace(" ", "")
+    assert res.quarantine == []
+
+
+def test_heze_states_no_past_values():
+    # the 菏泽 plan has no 发展现状 figures in its prose; its 2021 baselines are in 专栏1 only
+    res = extract_stated_values(PLANS / HEZE_FILE)
+    assert res.observations.height == 0 and res.quarantine == []
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # a clause-initial past year is a stated year; 较/比 2015 年 and 个百分点 are not values
+        ("2020年底，全市已建成5G基站1200个，常住人口城镇化率达到51.9%，较2015年提高9.5个百分点。",
+         {(2020, None, 1200.0), (2020, "urbanization_rate", 51.9)}),  # 5G 基站 built: not in the map
+        ("截至2020年底，全市城乡居民收入比缩小至2.1。", {(2020, "urban_rural_income_ratio", 2.1)}),
+        ("“十三五”末，全市常住人口城镇化率为50.2%。", {(2020, "urbanization_rate", 50.2)}),
+        # from-to: both years; the second value takes the sentence's year when it prints none
+        ("全市常住人口城镇化率由2015年的40.5%提高到2020年的49.9%。",
+         {(2015, "urbanization_rate", 40.5), (2020, "urbanization_rate", 49.9)}),
+        ("2020年，全市常住人口城镇化率由2015年的40.5%提高到49.9%。",
+         {(2015, "urbanization_rate", 40.5), (2020, "urbanization_rate", 49.9)}),
+        # targets, bounds and cumulative totals are not statements of a past value
+        ("到2025年，全市常住人口城镇化率达到60%。", set()),
+        ("2020年，全市常住人口城镇化率超过50%。", set()),
+        ("“十三五”期间，全市累计新增城镇就业21万人。", set()),
+        ("2020年，全市常住人口城镇化率达到49.9%；常住人口城镇化率达到60%。", {(2020, "urbanization_rate", 49.9)}),
+    ],
+)
+def test_stated_value_styles(text, expected, tmp_path):
+    doc = tmp_path / "stated.md"
+    doc.write_text(TITLES["菏泽市"] + text + "\n", encoding="utf-8")
+    df = extract_stated_values(doc).observations
+    assert {(r["year"], r["indicator_code"], r["value"]) for r in df.iter_rows(named=True)} == expected
+    assert set(df["region_code"]) <= {"371700"}
+    # the same document read for targets finds none of these statements
+    targets = extract_prose_targets(doc).targets
+    assert all(y >= 2021 for y in targets["target_year"].to_list())
+
+
+def test_every_prose_unit_has_a_conversion():
+    """The extractor accepts a value only with a unit of its vocabulary: each needs a row in
+    raw/reference/units.csv, or its targets land without a normalized value."""
+    from dagster_project.ingest.prose_targets import _UNITS
+
+    units = pl.read_csv(REPO / "raw" / "reference" / "units.csv", infer_schema=False)
+    generic = {normalize_text(u or "") for u, code in zip(units["unit_printed"], units["indicator_code"]) if not code}
+    assert [u for u in _UNITS if normalize_text(u) not in generic] == []

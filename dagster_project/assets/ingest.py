@@ -157,6 +157,22 @@ def _observation_files_result(context, table, files, parse, empty_schema, extra_
 
 
 @asset(
+    key=AssetKey(RAW + ["plan_stated_values"]),
+    group_name="raw",
+    description=(
+        "What the plans' prose states about years before the plan period (e.g. 濮阳 2020 城乡居民收入比 2.26) "
+        "→ observations (source_kind plan_statement) with the verbatim sentence, for reconciliation and monitoring."
+    ),
+)
+def raw_plan_stated_values(context: AssetExecutionContext) -> MaterializeResult:
+    from dagster_project.ingest.prose_targets import extract_stated_values
+    from dagster_project.ingest.yearbooks import OBSERVATION_POLARS_SCHEMA
+
+    plans = config.find_source_files("plans", ("*.md",))
+    return _observation_files_result(context, "plan_stated_values", plans, extract_stated_values, OBSERVATION_POLARS_SCHEMA)
+
+
+@asset(
     key=AssetKey(RAW + ["yearbook_observations"]),
     group_name="raw",
     description=(
@@ -225,6 +241,7 @@ def raw_bulletin_facts(context: AssetExecutionContext) -> MaterializeResult:
 LOADERS = [
     AssetKey(RAW + ["plan_indicator_cells"]),
     AssetKey(RAW + ["plan_prose_targets"]),
+    AssetKey(RAW + ["plan_stated_values"]),
     AssetKey(RAW + ["yearbook_observations"]),
     AssetKey(RAW + ["census_observations"]),
     AssetKey(RAW + ["bulletin_observations"]),

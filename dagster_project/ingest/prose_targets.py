@@ -91,6 +91,13 @@ Region
 Indicator
     * ``indicator_code`` comes from ``raw/reference/prose_subject_map.csv`` (normalised
       subject, with a leading 全市 dropped, must equal a mapped phrase); null otherwise.
+
+Stated values (``extract_stated_values``)
+    * The same reading with the year rule reversed gives what a plan *states* about years
+      before its period ("2020 年，…城乡居民收入比缩小到 2.26", "从 2015 年的 2.55 缩小至
+      2020 年的 2.26"): observations of source kind ``plan_statement``, used to reconcile
+      values derived from the plan's printed baselines and as actuals of last resort
+      (``raw/reference/source_precedence.csv``).
 """
 
 from __future__ import annotations
@@ -114,6 +121,7 @@ from dagster_project.ingest.reference import REFERENCE_DIR, read_reference, regi
 
 SOURCE_KIND_PROSE = "prose"
 SOURCE_KIND_ACTION = "action_table"
+SOURCE_KIND_STATED = "plan_statement"
 
 TARGET_SCHEMA: dict[str, pl.DataType] = {
     "source_kind": pl.String,
@@ -140,10 +148,14 @@ TARGET_COLUMNS = list(TARGET_SCHEMA)
 
 @dataclass
 class ProseTargetsResult:
-    targets: pl.DataFrame
+    """``targets`` (TARGET_SCHEMA rows) or ``observations`` (stated values, observation shape)."""
+
+    targets: pl.DataFrame | None = None
+    observations: pl.DataFrame | None = None
     quarantine: list[QuarantineRow] = field(default_factory=list)
     city_name: str | None = None
     city_code: str | None = None
+    summary: str = ""
 
 
 # ---------------------------------------------------------------------------
@@ -244,6 +256,14 @@ _ZHUANLAN_RE = re.compile(r"专栏(\d+)")
 _TOC_ACTION_RE = re.compile(r"^-?专栏(\d+)(\S*行动\S*)$")
 _TITLE_RANGE_RE = re.compile(r"[(（](20\d{2})[-—–~至](20\d{2})年?[)）]")
 _DOC_DATE_RE = re.compile(r"(20\d{2}|19\d{2})年\d{1,2}月")
+_UNIT_ALT = "|".join(re.escape(u) for u in _UNIT_LIST)
+# stated mode: "<subject>从/由 2015 年的 2.55 缩小至 2020 年的 2.26" (both values are statements)
+_FROM_TO_RE = re.compile(
+    r"(?:从|由)(?P<y1>20\d{2})年(?:底|末)?的(?P<v1>\d+(?:\.\d+)?)(?P<u1>" + _UNIT_ALT + r")?"
+    r"(?P<verb>缩小|下降|降低|减少|降|提高|提升|增加|增长|扩大|上升|增)(?:到|至)"
+    r"(?:(?P<y2>20\d{2})年(?:底|末)?的?)?(?P<v2>\d+(?:\.\d+)?)(?P<u2>" + _UNIT_ALT + r")?"
+    r"(?![\d.]|个百分点|百分点|倍)"
+)
 
 
 # ---------------------------------------------------------------------------
@@ -568,8 +588,11 @@ def _strip_subject(text: str, a: int, b: int) -> tuple[int, int]:
 
 class _Extractor:
     def __init__(self, path: Path, lines: list[str], city: _City, doc_year: int | None,
-                 start_year: int | None, subject_map: dict[str, str]):
+                 start_year: int | None, subject_map: dict[str, str], stated: bool = False):
         self.path = path
+        # stated=True reads what the plan states about the past (years before start_year)
+        # instead of its targets: same clauses, values and subjects, the opposite year rule
+        self.stated = stated
         self.lines = lines
         self.city = city
         self.doc_year = doc_year or 0
@@ -583,7 +606,7 @@ class _Extractor:
     def _q(self, unit_kind: str, line: int, reason: str, verbatim: str) -> None:
         self.quarantine.append(
             QuarantineRow(
-                source_kind=f"plan_{unit_kind}",
+                source_kind=SOURCE_KIND_STATED if self.stated else f"plan_{unit_kind}",
                 source_file=self.path.name,
                 source_sha256=self.sha,
                 location=f"line {line}",
@@ -640,28 +663,32 @@ class _Extractor:
                 continue
             pre = m.group("pre")
             if pre and pre != "在":
-                if y >= self.start_year:
-                    events.append((a, b, _YearCtx(y)))
-                else:
-                    events.append((a, b, None))
+                ok = y < self.start_year if self.stated else y >= self.start_year
+                events.append((a, b, _YearCtx(y) if ok else None))
             else:
                 at_start = a == cs
-                if at_start and y > self.doc_year:
-                    events.append((a, b, _YearCtx(y)))
-                elif at_start:
-                    events.append((a, b, None))
+                ok = y < self.start_year if self.stated else y > self.doc_year
+                if at_start:
+                    events.append((a, b, _YearCtx(y) if ok else None))
                 else:
                     events.append((a, b, "skip"))
         for m in _PERIOD_RE.finditer(t, cs, ce):
             y = _PERIOD_YEAR[m.group("plan")]
-            if y >= self.start_year:
-                events.append((m.start(), m.end(), _YearCtx(y, cumulative=m.group("kind") == "期间")))
+            cumulative = m.group("kind") == "期间"
+            if self.stated:
+                # a past period's end is a stated year; a past period's total is not an annual value
+                ok = y < self.start_year and not cumulative
+                events.append((m.start(), m.end(), _YearCtx(y) if ok else None))
+            elif y >= self.start_year:
+                events.append((m.start(), m.end(), _YearCtx(y, cumulative=cumulative)))
         events.sort()
         return events
 
     # -- main ----------------------------------------------------------------
     def run(self, units: list[_Unit]) -> None:
         for unit in units:
+            if self.stated and unit.kind != SOURCE_KIND_PROSE:
+                continue  # action tables list what is to be done, not what was
             nt = _NText(unit)
             t = nt.text
             s = 0
@@ -673,7 +700,9 @@ class _Extractor:
 
     def _sentence(self, nt: _NText, unit: _Unit, ss: int, se: int) -> None:
         t = nt.text
-        ctx: _YearCtx | None = _YearCtx(unit.inherited_year) if unit.inherited_year else None
+        ctx: _YearCtx | None = (
+            _YearCtx(unit.inherited_year) if unit.inherited_year and not self.stated else None
+        )
         body_end = se - 1 if se - 1 >= ss and t[se - 1] in _SENTENCE_END else se
         sentence_county = self._county_at_start(t[ss:body_end])
         clauses = []
@@ -716,6 +745,9 @@ class _Extractor:
         cands: list[_Candidate] = []
         consumed_until = cs
         prev_end = cs
+        if self.stated:
+            cands, consumed_until = self._from_to(nt, cs, ce, ctx_at)
+            prev_end = consumed_until
         for m in _NUM_RE.finditer(t, cs, ce):
             a, b = m.span()
             if blocked[a - cs] or a < consumed_until:
@@ -744,6 +776,37 @@ class _Extractor:
                        cumulative=c.cumulative or cumulative_clause,
                        sentence_county=sentence_county)
         return timeline[-1][1]
+
+    def _from_to(self, nt: _NText, cs: int, ce: int, ctx_at) -> tuple[list[_Candidate], int]:
+        """Stated mode: "<subject>从/由 2015 年的 2.55 缩小至 2020 年的 2.26" → one value per
+        year (the second one takes the clause's year when it prints none)."""
+        t = nt.text
+        m = _FROM_TO_RE.search(t, cs, ce)
+        if not m:
+            return [], cs
+        y1 = int(m.group("y1"))
+        if y1 >= self.start_year:
+            return [], cs
+        if m.group("y2"):
+            y2: int | None = int(m.group("y2"))
+        else:
+            cur, _floor = ctx_at(m.start())
+            y2 = cur.year if cur else None
+        floor = ctx_at(m.start())[1]
+        span = (floor, m.start())
+        unit1, unit2 = m.group("u1"), m.group("u2") or m.group("u1")
+        unit1 = unit1 or unit2
+        comp = "="
+        direction = "lower" if m.group("verb") in ("缩小", "下降", "降低", "减少", "降") else None
+        out = []
+        for year, key in ((y1, "v1"), (y2, "v2")):
+            if year is None or year >= self.start_year:
+                continue
+            c = _Candidate(m.start(key), m.end(), float(m.group(key)), None,
+                           unit1 if key == "v1" else unit2, comp, direction, span, False)
+            c.year = year
+            out.append(c)
+        return out, m.end()
 
     def _malformed_scan(self, nt: _NText, unit: _Unit, cs: int, ce: int, ctx_at) -> None:
         """Comparator + something number-like that is not a number → quarantine."""
@@ -1028,17 +1091,79 @@ class _Extractor:
                 "is_cumulative": bool(cumulative),
             }
         )
+        if self.stated:
+            self.rows[-1]["value_text"] = _NUM_RE.match(t, c.start).group(0)
 
 
 def extract_prose_targets(path: str | Path, subject_map_dir: Path = REFERENCE_DIR) -> ProseTargetsResult:
     """Extract the numeric targets written in a plan's prose and action tables (see module doc)."""
-    path = Path(path)
+    ex = _run_extractor(Path(path), subject_map_dir, stated=False)
+    df = pl.DataFrame(ex.rows, schema=TARGET_SCHEMA, orient="row") if ex.rows else pl.DataFrame(schema=TARGET_SCHEMA)
+    return ProseTargetsResult(
+        targets=df.select(TARGET_COLUMNS), quarantine=ex.quarantine, city_name=ex.city.name, city_code=ex.city.code
+    )
+
+
+def _run_extractor(path: Path, subject_map_dir: Path, stated: bool) -> _Extractor:
     lines = read_text_lines(path)
     city = _city_from_title(lines, path)
     doc_year, start_year = _doc_years(lines)
     units = _build_units(lines, start_year, doc_year)
-    ex = _Extractor(path, lines, city, doc_year, start_year, _load_subject_map(subject_map_dir))
+    ex = _Extractor(path, lines, city, doc_year, start_year, _load_subject_map(subject_map_dir), stated=stated)
     ex.run(units)
-    df = pl.DataFrame(ex.rows, schema=TARGET_SCHEMA, orient="row") if ex.rows else pl.DataFrame(schema=TARGET_SCHEMA)
-    df = df.select(TARGET_COLUMNS)
-    return ProseTargetsResult(df, ex.quarantine, city.name, city.code)
+    return ex
+
+
+# ---------------------------------------------------------------------------
+# What a plan states about the past: observations for reconciliation and monitoring
+# ---------------------------------------------------------------------------
+
+
+def extract_stated_values(path: str | Path, subject_map_dir: Path = REFERENCE_DIR) -> ProseTargetsResult:
+    """Values a plan's prose *states* for years before the plan period, e.g. 濮阳's
+    "2020 年，全市农村居民人均可支配收入达到 14881 元，…城乡居民收入比缩小到 2.26" or
+    "城乡居民收入差距从 2015 年的 2.55 缩小至 2020 年的 2.26", as rows of the common
+    observation shape (source_kind ``plan_statement``).
+
+    The same clause, value, unit, subject, region and indicator rules as the targets apply
+    (module doc), with the year rule reversed: a year phrase names a *stated* year when it
+    is before ``start_year`` (clause-initial "2020 年，", "到/截至 2020 年底", "“十三五”末",
+    and the from-to pattern above); later years end the context.  Only exact statements
+    become observations: a value with a bound (超过 60%, 以上), a range or a cumulative
+    clause (累计) is not a point value and is left out, as are action tables (what is to
+    be done, not what was).  Prose paragraphs only: indicator tables are ``plan_tables``'.
+    """
+    from dagster_project.ingest.common import OBSERVATION_COLUMNS
+    from dagster_project.ingest.yearbooks import OBSERVATION_POLARS_SCHEMA
+
+    ex = _run_extractor(Path(path), subject_map_dir, stated=True)
+    out = []
+    n_bounded = 0
+    for r in ex.rows:
+        if r["comparator"] not in ("=", "≈") or r["value_high"] is not None or r["is_cumulative"]:
+            n_bounded += 1
+            continue
+        out.append(
+            {
+                "source_kind": SOURCE_KIND_STATED,
+                "source_file": r["source_file"],
+                "source_sha256": r["source_sha256"],
+                "source_location": f"line {r['line_number']}",
+                "verbatim": r["sentence"],
+                "region_name_raw": r["region_name"],
+                "region_code": r["region_code"],
+                "year": r["target_year"],
+                "scope": "n.a.",
+                "indicator_label_raw": r["subject"],
+                "indicator_code": r["indicator_code"],
+                "unit_raw": None if r["unit"] == "ratio" and r["value_text"] is not None and ":" not in r["clause"] else r["unit"],
+                "value_raw": r["value_text"],
+                "value": r["value"],
+            }
+        )
+    df = pl.DataFrame(out, schema=OBSERVATION_POLARS_SCHEMA, orient="row") if out else pl.DataFrame(schema=OBSERVATION_POLARS_SCHEMA)
+    summary = f"{df.height} stated values, {n_bounded} bounded/cumulative statements left out"
+    return ProseTargetsResult(
+        observations=df.select(OBSERVATION_COLUMNS), quarantine=ex.quarantine,
+        city_name=ex.city.name, city_code=ex.city.code, summary=summary,
+    )

@@ -10,6 +10,8 @@ with unioned as (
     select * from {{ ref('stg_bulletins__html_observations') }}
     union all by name
     select * from {{ ref('stg_bulletins__facts') }}
+    union all by name
+    select * from {{ ref('stg_plans__stated_values') }}
 ),
 
 units as (

@@ -82,6 +82,12 @@ def test_related_indicators_are_not_equated(warehouse):
         r = one(con, "select comparability from marts.mart_city_comparison "
                      "where harmonized_code = 'urbanization_rate' and year = 2025 and value_kind = 'target'")
         assert r["comparability"] == "same_indicator"
+        # 濮阳 prints a cumulative 5G build count (prose), 菏泽 stations in operation (专栏1): related only
+        r = one(con, "select comparability, puyang_indicator_code, heze_indicator_code, puyang_value, heze_value "
+                     "from marts.mart_city_comparison where harmonized_code = 'base_stations_5g' "
+                     "and year = 2025 and value_kind = 'target'")
+        assert r == {"comparability": "related_indicator", "puyang_indicator_code": "base_stations_5g_built",
+                     "heze_indicator_code": "base_stations_5g", "puyang_value": 5000.0, "heze_value": 20000.0}
 
 
 def test_warning_flags(warehouse):
@@ -126,14 +132,36 @@ def test_puyang_derived_urbanization_2020_reconciles_with_plan_baseline(warehous
 
 def test_puyang_income_ratio_2020_derived_from_plan_baselines(warehouse):
     with connect_readonly(warehouse) as con:
-        r = one(con, "select value_normalized, differs_from_stated, reconciliation_status "
+        r = one(con, "select value_normalized, stated_value, stated_source, differs_from_stated, reconciliation_status "
                      "from intermediate.int_indicator_actuals_derived where value_basis = 'plan_baseline' "
                      "and region_code = '410900' and indicator_code = 'urban_rural_income_ratio' and year = 2020")
         assert r["value_normalized"] == pytest.approx(33643 / 14881)
         assert round(r["value_normalized"], 2) == 2.26
-        assert r["differs_from_stated"] is False
-        # the plan's prose "城乡居民收入比缩小到 2.26" (2020) is not extracted as a value in the warehouse
-        assert r["reconciliation_status"] == "no_stated_value"
+        # reconciled against the plan's own sentence "城乡居民收入比缩小到 2.26" (line 74)
+        assert (r["stated_value"], r["reconciliation_status"], r["differs_from_stated"]) == (2.26, "reconciled", False)
+        assert r["stated_source"] == "plan statement (puyang_new_urbanization_plan_2021_2035_draft.md line 74)"
+        # the statement itself is an observation with its sentence, traceable like any other
+        obs = rows(con, "select source_location, value_normalized, verbatim, preferred from marts.fct_indicator_observation "
+                        "where source_kind = 'plan_statement' and region_code = '410900' "
+                        "and indicator_code = 'urban_rural_income_ratio' and year = 2020 order by source_location")
+        assert [(o["source_location"], o["value_normalized"]) for o in obs] == [("line 74", 2.26), ("line 82", 2.26)]
+        assert "从2015年的2.55缩小至2020年的2.26" in obs[1]["verbatim"]
+        assert sum(o["preferred"] for o in obs) == 1
+
+
+def test_derived_value_that_differs_from_the_statement_is_flagged(warehouse):
+    """The reconciliation can fail: 菏泽's printed 2021 baselines give no income ratio, so take
+    the one derived row whose statement exists and check the flag against its own numbers."""
+    with connect_readonly(warehouse) as con:
+        got = rows(con, "select derived_value, stated_value, derived_vs_stated_rel_gap, differs_from_stated, reconciliation_status "
+                        "from intermediate.int_indicator_actuals_derived where stated_value is not null and derived_value is not null")
+        assert got, "no derived value has a stated counterpart"
+        tol = one(con, "select value from staging.stg_reference__progress_thresholds where parameter = 'derived_tolerance_relative'")["value"]
+        for r in got:
+            gap = abs(r["derived_value"] - r["stated_value"]) / abs(r["stated_value"])
+            assert r["derived_vs_stated_rel_gap"] == pytest.approx(gap)
+            assert r["differs_from_stated"] is (gap > tol)
+            assert r["reconciliation_status"] == ("differs_beyond_rounding" if gap > tol else "reconciled")
 
 
 @needs_shared

@@ -1,10 +1,11 @@
 -- Actuals used to monitor the plans: the preferred observation per region × indicator × year ×
 -- scope group, plus indicators derived from their components where no observation exists
 -- (城镇化率 = 城镇常住人口 / 常住人口 × 100, 城乡居民收入比 = 城镇 / 农村 人均可支配收入,
--- 每千人医师 = 执业医师 / 常住人口 × 1000). Observed wins over derived for the same key.
+-- 每千人医师 = 执业医师 / 常住人口 × 1000). Observed wins over derived for the same key unless
+-- the derivation's weakest component has a better source precedence than the observation.
 -- Every derived value is also reconciled with the stated value of the same key where one
--- exists (an observation, or the plan's own baseline): relative gap beyond
--- derived_tolerance_relative → differs_from_stated.
+-- exists (the plan's own prose statement, an observation, or the plan's own baseline):
+-- relative gap beyond derived_tolerance_relative → differs_from_stated.
 -- A second basis, 'plan_baseline', derives the same ratios from the plans' printed baselines
 -- (e.g. 濮阳 2020: 33643 / 14881); those rows are for reconciliation only and are never
 -- used as actuals (value_basis = 'plan_baseline').
@@ -36,14 +37,15 @@ observations as (
       and value_normalized is not null
 ),
 
--- one observation per region × indicator × year × scope group: the whole-region figure of a
--- bulletin/census ('n.a.') before the yearbook's 全市 column, then by source precedence
+-- one observation per region × indicator × year × scope group: by source precedence (so the
+-- whole-region figure of a bulletin/census, 'n.a.', comes before the yearbook's 全市 column, and
+-- that before a plan's own statement), then the whole-region scope
 observed as (
     select *
     from observations
     qualify row_number() over (
         partition by region_code, indicator_code, year, scope_group
-        order by case when scope = 'n.a.' then 0 else 1 end, source_precedence nulls last, observation_id
+        order by source_precedence nulls last, case when scope = 'n.a.' then 0 else 1 end, observation_id
     ) = 1
 ),
 
@@ -77,7 +79,9 @@ derived_from_observations as (
         n.source_kind || ' / ' || d.source_kind as source_kind,
         n.source_file || ' / ' || d.source_file as source_file,
         coalesce(n.source_location, '') || ' / ' || coalesce(d.source_location, '') as source_location,
-        'observation' as value_basis
+        'observation' as value_basis,
+        -- a derived value is as trustworthy as its weakest component
+        greatest(coalesce(n.source_precedence, 99), coalesce(d.source_precedence, 99)) as source_precedence
     from recipes r
     join observed n on n.indicator_code = r.numerator_code
     join observed d
@@ -111,7 +115,8 @@ derived_from_plan_baselines as (
         'plan_baseline' as source_kind,
         n.source_file as source_file,
         'lines ' || n.line_number || ' / ' || d.line_number as source_location,
-        'plan_baseline' as value_basis
+        'plan_baseline' as value_basis,
+        cast(null as integer) as source_precedence
     from recipes r
     join plan_baselines n on n.indicator_code = r.numerator_code
     join plan_baselines d
@@ -128,24 +133,25 @@ derived as (
     select * from derived_from_plan_baselines
 ),
 
--- what the sources state for the same key: an observation first, else the plan's own baseline
+-- what the sources state for the same key, in order of trust for a derived row: the same plan
+-- document's own statement (for a row derived from that plan's printed baselines: 濮阳's
+-- "城乡居民收入比缩小到 2.26" against 33643 / 14881), else the preferred observation, else the
+-- plan's printed baseline
 stated as (
     select region_code, indicator_code, year, scope_group, value_normalized as stated_value,
-           'observation (' || source_kind || ')' as stated_source
+           'observation (' || source_kind || ')' as stated_source, source_file as stated_file, 1 as stated_rank
     from observed
     union all
     select region_code, indicator_code, year, 'whole_region', value_normalized,
-           'plan baseline (' || source_file || ' line ' || line_number || ')'
+           'plan statement (' || source_file || ' ' || source_location || ')', source_file, 0
+    from {{ ref('fct_indicator_observation') }}
+    where source_kind = 'plan_statement'
+      and indicator_code is not null
+      and value_normalized is not null
+    union all
+    select region_code, indicator_code, year, 'whole_region', value_normalized,
+           'plan baseline (' || source_file || ' line ' || line_number || ')', source_file, 2
     from plan_baselines
-),
-
-stated_one as (
-    select *
-    from stated
-    qualify row_number() over (
-        partition by region_code, indicator_code, year, scope_group
-        order by case when stated_source like 'observation%' then 0 else 1 end
-    ) = 1
 ),
 
 derived_reconciled as (
@@ -155,11 +161,16 @@ derived_reconciled as (
         s.stated_source,
         abs(dv.derived_value - s.stated_value) / nullif(abs(s.stated_value), 0) as derived_vs_stated_rel_gap
     from derived dv
-    left join stated_one s
+    left join stated s
       on s.region_code = dv.region_code
      and s.indicator_code = dv.indicator_code
      and s.year = dv.year
      and s.scope_group = dv.scope_group
+     and (s.stated_rank <> 0 or (dv.value_basis = 'plan_baseline' and s.stated_file = dv.source_file))
+    qualify row_number() over (
+        partition by dv.value_basis, dv.region_code, dv.indicator_code, dv.year, dv.scope_group, dv.source_file
+        order by s.stated_rank nulls last, s.stated_source
+    ) = 1
 ),
 
 observed_rows as (
@@ -189,10 +200,15 @@ observed_rows as (
      and dr.indicator_code = o.indicator_code
      and dr.year = o.year
      and dr.scope_group = o.scope_group
+    -- an observation gives way to a value derived from better sources (a plan's own statement
+    -- "城镇化率达到 49.97%" to the census counts 1884758 / 3772088), and then only reconciles it
+    where dr.derived_value is null
+       or coalesce(o.source_precedence, 99) <= dr.source_precedence
 ),
 
 derived_rows as (
-    -- derived from observations only where nothing is observed for the key;
+    -- derived from observations only where nothing as good is observed for the key (source
+    -- precedence of the weakest component vs the observation's);
     -- derived from plan baselines always (reconciliation rows, value_basis = 'plan_baseline')
     select
         dr.region_code,
@@ -222,6 +238,7 @@ derived_rows as (
               and o.indicator_code = dr.indicator_code
               and o.year = dr.year
               and o.scope_group = dr.scope_group
+              and coalesce(o.source_precedence, 99) <= dr.source_precedence
         )
 ),
 

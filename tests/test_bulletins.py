@@ -56,6 +56,7 @@ def test_title_gives_region_and_year():
         ("rural_disposable_income", 21956.0, "元"),
         ("urban_new_jobs", 4.67, "万人"),
         ("gdp", 2106.17, "亿元"),
+        ("licensed_doctors", 14187.0, "人"),
     ],
 )
 def test_puyang_headline_figures(code, value, unit):

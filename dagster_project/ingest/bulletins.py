@@ -4,7 +4,8 @@ HTML (``parse_bulletin_html``): the page is reduced to text blocks with the stdl
 ``html.parser`` (scripts/styles dropped, one block per paragraph-like element), blocks
 are cut into sentences at 。, and headline figures are read with *phrase patterns* of
 the usual bulletin wording ("全市生产总值X亿元", "年末常住人口X万人，其中城镇常住人口X万人",
-"常住人口城镇化率为X%", "城镇居民人均可支配收入X元", "城镇新增就业人员X万人"), so any
+"常住人口城镇化率为X%", "城镇居民人均可支配收入X元", "城镇新增就业人员X万人",
+"执业（助理）医师X人"), so any
 city's or province's bulletin in that wording works. Region and year come from the
 document title ("濮阳市2025年…统计公报" or "2025年濮阳市…统计公报"). A sentence that
 names another year before the figure ("经最终核实，2024年全市地区生产总值为2025.40亿元")
@@ -81,6 +82,8 @@ PHRASES = (
     Phrase("urban_rural_income_ratio", r"城乡居民人均可支配收入比(?:值)?", r":1", unit_raw="ratio"),
     Phrase("urban_new_jobs", r"城镇新增就业(?:人员|人数)?", r"万人|人"),
     Phrase("urban_surveyed_unemployment", r"城镇调查失业率", r"%"),
+    # "卫生技术人员 36078 人，其中执业(助理)医师 14187 人": the count behind 每千人医师
+    Phrase("licensed_doctors", r"执业\(助理\)医师", r"万人|人"),
 )
 
 _YEAR_IN_TEXT = re.compile(r"(\d{4})年")

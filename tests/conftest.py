@@ -40,3 +40,22 @@ def shared() -> Path:
     if d is None:
         pytest.skip("shared source directory (../shared or URBAN_SOURCE_DIRS) not available")
     return d
+
+
+@pytest.fixture(scope="session")
+def nightly_warehouse(tmp_path_factory):
+    """One nightly run into a temporary published warehouse, shared by the end-to-end modules
+    (a run takes most of a minute). Yields (published path, the MonkeyPatch that set
+    URBAN_WAREHOUSE_PATH) so a test can run the job again against the same published file."""
+    from dagster import DagsterInstance
+
+    from dagster_project.run import execute_nightly
+
+    d = tmp_path_factory.mktemp("warehouse")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("URBAN_WAREHOUSE_PATH", str(d / "indicators.duckdb"))
+    result, published = execute_nightly(DagsterInstance.ephemeral())
+    assert result.success and published
+    yield d / "indicators.duckdb", mp
+    mp.undo()
+

@@ -15,15 +15,9 @@ def sha(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    d = tmp_path_factory.mktemp("warehouse")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("URBAN_WAREHOUSE_PATH", str(d / "indicators.duckdb"))
-    result, published = execute_nightly(DagsterInstance.ephemeral())
-    assert result.success and published
-    yield d / "indicators.duckdb", mp
-    mp.undo()
+@pytest.fixture
+def warehouse(nightly_warehouse):
+    return nightly_warehouse
 
 
 def one(con, sql, params=()):
@@ -88,7 +82,8 @@ def test_provenance_and_load_id(warehouse):
 
 
 def test_failed_gate_keeps_the_published_warehouse(warehouse, tmp_path):
-    path, mp = warehouse
+    path, _ = warehouse
+    mp = pytest.MonkeyPatch()  # restores URBAN_SOURCE_DIRS as it was for the other tests of the session
     # a second plan document whose 2025 urbanization target is an impossible 160 %
     bad_dir = tmp_path / "sources"
     (bad_dir / "plans").mkdir(parents=True)
@@ -110,7 +105,7 @@ def test_failed_gate_keeps_the_published_warehouse(warehouse, tmp_path):
         assert reader.execute("select count(*) from marts.fct_plan_target").fetchone()[0] == n_before
     finally:
         reader.close()
-        mp.delenv("URBAN_SOURCE_DIRS")
+        mp.undo()
     with connect_readonly(path) as con:
         assert con.execute("select count(*) from marts.fct_plan_target where value_original = 160").fetchone()[0] == 0
 

@@ -1,11 +1,9 @@
-"""Plan-vs-actual monitoring marts, end to end: one nightly run into a temporary warehouse,
-then read-only assertions on mart_target_progress, fct_target_conflicts,
+"""Plan-vs-actual monitoring marts, end to end: the session's nightly run into a temporary
+warehouse (conftest.nightly_warehouse), then read-only assertions on mart_target_progress, fct_target_conflicts,
 mart_city_comparison and int_indicator_actuals_derived."""
 
 import pytest
-from dagster import DagsterInstance
 
-from dagster_project.run import execute_nightly
 from dagster_project.warehouse import connect_readonly
 from tests.conftest import shared_dir
 
@@ -15,15 +13,9 @@ needs_shared = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    d = tmp_path_factory.mktemp("warehouse_progress")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("URBAN_WAREHOUSE_PATH", str(d / "indicators.duckdb"))
-    result, published = execute_nightly(DagsterInstance.ephemeral())
-    assert result.success and published
-    yield d / "indicators.duckdb"
-    mp.undo()
+@pytest.fixture
+def warehouse(nightly_warehouse):
+    return nightly_warehouse[0]
 
 
 def rows(con, sql, params=()):
@@ -185,3 +177,19 @@ def test_heze_urbanization_2025_status(warehouse):
         ratio = ((52.73 / 51.9) - 1) / ((57 / 51.9) ** (1 / 4) - 1)
         assert r["progress_ratio"] == pytest.approx(ratio)
         assert r["status"] == "acceleration_needed"
+
+
+@needs_shared
+def test_puyang_doctors_per_1000_derived_from_the_bulletin(warehouse):
+    """每千人医师 2025 = 执业（助理）医师 14187 / 常住人口 366.10 万 × 1000 (both from the 2025 bulletin);
+    shown next to 菏泽 in the comparison, where only 菏泽 has a target."""
+    with connect_readonly(warehouse) as con:
+        r = one(con, "select value_normalized, derivation, source_kind from intermediate.int_indicator_actuals_derived "
+                     "where value_basis = 'observation' and region_code = '410900' and indicator_code = 'doctors_per_1000' "
+                     "and year = 2025 and scope_group = 'whole_region'")
+        assert r["value_normalized"] == pytest.approx(14187 / 3661000 * 1000)
+        assert r["derivation"].startswith("derived: licensed_doctors") and r["source_kind"] == "bulletin_html / bulletin_html"
+        c = one(con, "select puyang_value, heze_value from marts.mart_city_comparison "
+                     "where harmonized_code = 'doctors_per_1000' and year = 2025 and value_kind = 'actual'")
+        assert c["puyang_value"] == pytest.approx(3.875, abs=1e-3) and c["heze_value"] is None
+

@@ -42,6 +42,18 @@ def test_every_puyang_target_has_a_status(warehouse):
         assert one(con, "select count(*) n from marts.mart_target_progress")["n"] == n_targets
 
 
+def test_reasons_tell_an_unreported_indicator_from_a_missing_regional_figure(warehouse):
+    with connect_readonly(warehouse) as con:
+        r = one(con, "select status, status_reason from marts.mart_target_progress "
+                     "where region_code = '410900' and indicator_code = 'green_space_ratio' and target_year = 2025")
+        assert r["status"] == "insufficient_data"
+        assert r["status_reason"].startswith("no source in the warehouse reports green_space_ratio for any region")
+        r = one(con, "select status, gap_to_target, status_reason from marts.mart_target_progress "
+                     "where region_code = '410900' and indicator_code = 'urban_disposable_income' and target_year = 2025")
+        assert r["status"] == "target_missed" and r["gap_to_target"] == pytest.approx(41549 - 46300)
+        assert "(gap -4751.0, -10.3 %)" in r["status_reason"]
+
+
 def test_relative_target_without_province_value_says_so(warehouse):
     with connect_readonly(warehouse) as con:
         r = one(con, "select status, status_reason, target_value from marts.mart_target_progress "

@@ -148,6 +148,14 @@ cumulative_gaps as (
     group by t.target_id
 ),
 
+-- does any region have an actual of the indicator? (tells "no source reports it" from
+-- "reported elsewhere, not for this region")
+indicator_coverage as (
+    select indicator_code, count(distinct region_code) as n_regions_with_actuals
+    from actuals_all
+    group by indicator_code
+),
+
 n_points as (
     select t.target_id, count(*) as n_actual_points
     from targets t
@@ -199,6 +207,7 @@ select
     case when la.value_normalized is not null
          then la.derivation || ' — ' || la.source_kind || ': ' || la.source_file end as latest_actual_source,
     coalesce(np.n_actual_points, 0) as n_actual_points,
+    coalesce(ic.n_regions_with_actuals, 0) as n_regions_with_actuals,
     c.cumulative_actual_sum,
     c.cumulative_years_observed,
     c.cumulative_last_year,
@@ -237,3 +246,4 @@ left join province_latest pl on pl.target_id = t.target_id
 left join cumulative c on c.target_id = t.target_id
 left join cumulative_gaps cg on cg.target_id = t.target_id
 left join n_points np on np.target_id = t.target_id
+left join indicator_coverage ic on ic.indicator_code = t.indicator_code

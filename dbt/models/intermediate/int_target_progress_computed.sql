@@ -61,6 +61,9 @@ judged as (
 measured as (
     select
         *,
+        -- how far the compared value is from the target (canonical unit; negative = short of it
+        -- for higher-is-better and '=' targets read that way)
+        compared_value - target_value as gap_to_target,
         case when method = 'cagr' and has_two_points
              then pow(latest_actual_value / baseline_value, 1.0 / (latest_actual_year - baseline_year)) - 1 end as cagr_actual,
         case when method = 'cagr' and target_value > 0 and baseline_value > 0 and target_year > baseline_year
@@ -142,8 +145,12 @@ select
         when status = 'achieved' then
             'achieved: latest actual ' || round(compared_value, 4) || ' (' || latest_actual_year || ') satisfies '
             || comparator || ' ' || round(target_value, 4) || ' (' || direction || ' is better)'
+        when latest_actual_value is null and not is_cumulative and n_regions_with_actuals = 0 then
+            'no source in the warehouse reports ' || indicator_code || ' for any region: the target cannot be monitored '
+            || 'until a source (bulletin, yearbook column, monitoring report) is added'
         when latest_actual_value is null and not is_cumulative then
-            'no actual for ' || indicator_code || ' up to ' || target_year || ' in the warehouse'
+            'no actual for ' || indicator_code || ' in ' || region_code || ' up to ' || target_year
+            || ' (' || n_regions_with_actuals || ' other region(s) have one)'
         when is_cumulative and cumulative_actual_sum is null then
             'no annual actual for ' || indicator_code || ' in the period ' || period_start || '–' || period_end
             || ': the cumulative progress cannot be summed'
@@ -157,7 +164,9 @@ select
         when status = 'target_missed' then
             'target year ' || target_year || ' reached: ' || case when is_cumulative then 'cumulative actual ' else 'latest actual ' end
             || round(compared_value, 4) || ' (' || latest_actual_year || ') does not satisfy ' || comparator || ' '
-            || round(target_value, 4) || '; progress ratio ' || coalesce(cast(round(progress_ratio, 3) as varchar), 'n/a')
+            || round(target_value, 4) || ' (gap ' || round(compared_value - target_value, 4)
+            || coalesce(', ' || round(100 * (compared_value - target_value) / nullif(abs(target_value), 0), 1) || ' %', '')
+            || '); progress ratio ' || coalesce(cast(round(progress_ratio, 3) as varchar), 'n/a')
             || ' (' || coalesce(ratio_band, 'not banded') || ', method ' || method || ')'
         when status = 'deterioration' and progress_ratio is null then
             'the target equals the baseline (no growth required) and the latest actual no longer satisfies it'

@@ -42,6 +42,7 @@ select
     method,
     ratio_band,
     target_met,
+    gap_to_target,
     status,
     status_reason,
     baseline_looks_cumulative,

@@ -408,3 +408,13 @@ def test_every_prose_unit_has_a_conversion():
     units = pl.read_csv(REPO / "raw" / "reference" / "units.csv", infer_schema=False)
     generic = {normalize_text(u or "") for u, code in zip(units["unit_printed"], units["indicator_code"]) if not code}
     assert [u for u in _UNITS if normalize_text(u) not in generic] == []
+
+
+def test_unreadable_stated_value_is_quarantined(tmp_path):
+    doc = tmp_path / "stated_bad.md"
+    doc.write_text(TITLES["菏泽市"] + "2020年，全市常住人口城镇化率达到4O.5%。\n", encoding="utf-8")
+    res = extract_stated_values(doc)
+    assert res.observations.height == 0
+    assert [(q.source_kind, q.location) for q in res.quarantine] == [
+        ("plan_statement", f"line {len(TITLES['菏泽市'].splitlines()) + 1}")]
+    assert "4O.5" in res.quarantine[0].reason and res.quarantine[0].source_sha256 == file_sha256(doc)

@@ -401,13 +401,18 @@ def test_stated_value_styles(text, expected, tmp_path):
 
 
 def test_every_prose_unit_has_a_conversion():
-    """The extractor accepts a value only with a unit of its vocabulary: each needs a row in
-    raw/reference/units.csv, or its targets land without a normalized value."""
-    from dagster_project.ingest.prose_targets import _UNITS
+    """The extractor accepts a value only with a unit of its vocabulary, which is read from
+    raw/reference/units.csv: every accepted unit converts, measure words are told from
+    measures, and the pure-ratio rows ('/', 'ratio') are not units printed after a number."""
+    from dagster_project.ingest.prose_targets import _vocabulary
 
     units = pl.read_csv(REPO / "raw" / "reference" / "units.csv", infer_schema=False)
     generic = {normalize_text(u or "") for u, code in zip(units["unit_printed"], units["indicator_code"]) if not code}
-    assert [u for u in _UNITS if normalize_text(u) not in generic] == []
+    vocab = _vocabulary().units
+    assert [u for u in vocab if normalize_text(u) not in generic] == []
+    assert {u: vocab[u] for u in ("套", "万人", "万户", "万人次", "亿元", "%", "m2/人")} == {
+        "套": True, "万人": True, "万户": True, "万人次": False, "亿元": False, "%": False, "m2/人": False}
+    assert "/" not in vocab and "ratio" not in vocab
 
 
 def test_unreadable_stated_value_is_quarantined(tmp_path):

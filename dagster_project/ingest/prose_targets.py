@@ -53,7 +53,7 @@ Values
     * Numbers are ASCII after NFKC (full-width and spaced digits work).  A number glued
       to a Latin letter ("5G", "IPv6", "G106"), preceded by 第/每/等 or a slash, followed
       by 年/月/日, or part of a year phrase is never a value.
-    * A value needs a unit from ``_UNITS`` (%, counts with measure words, money, areas,
+    * A value needs a unit from ``raw/reference/units.csv`` (%, counts with measure words, money, areas,
       capacities, …) or a ratio "4.1:1" (denominator 1 only: "8:30" is a time, unit
       ``ratio``); a value without
       unit is accepted only after a comparator when the subject ends in 比 (unit
@@ -110,6 +110,7 @@ from pathlib import Path
 import polars as pl
 
 from dagster_project.ingest.common import (
+    OBSERVATION_COLUMNS,
     QuarantineRow,
     SourceError,
     file_sha256,
@@ -200,29 +201,11 @@ _POSTFIX_WORDS: list[tuple[str, str]] = [
     ("及以上", "≥"), ("以上", "≥"), ("以下", "≤"), ("以内", "≤"), ("之内", "≤"), ("左右", "≈"),
 ]
 
-# accepted units (normalised spelling) -> is a count of things
-_UNITS: dict[str, bool] = {
-    "%": False, "‰": False,
-    "万人次/年": False, "万人次": False, "人次": False,
-    "公里/平方公里": False, "千米/平方公里": False, "平方米/人": False, "m2/人": False,
-    "万吨/日": False, "吨/日": False, "吨/天": False, "万立方米/日": False, "立方米/日": False,
-    "万平方米": False, "平方米": False, "平方公里": False, "m2": False,
-    "万千瓦": False, "千瓦": False, "兆瓦": False,
-    "亿元": False, "万元": False, "元/人": False, "元": False,
-    "万吨": False, "吨": False, "公顷": False, "万亩": False, "亩": False,
-    "公里": False, "千米": False, "微克/立方米": False, "毫克/升": False, "千瓦时": False,
-    "万千瓦时": False, "亿千瓦时": False, "吨标准煤": False, "万吨标准煤": False,
-    "万个": True, "个": True, "所": True, "家": True, "万套": True, "套": True, "座": True,
-    "万张": True, "张": True, "处": True, "条": True, "万台": True, "台": True, "万辆": True,
-    "辆": True, "项": True, "栋": True, "间": True, "床": True, "万户": True, "户": True,
-    "万人": True, "人": True,
-}
 # printed after a number, these make it a delta, duration, distance, date or level: no target
 _NON_TARGET_UNITS = (
     "个百分点", "百分点", "个小时", "小时", "分钟", "米", "年", "月", "日", "天", "岁",
     "星级", "级", "倍", "次", "届", "批", "期", "号", "千伏", "兆伏安", "周",
 )
-_UNIT_LIST = sorted(_UNITS, key=len, reverse=True)
 
 _BUILD_VERBS = (
     "建设", "新建", "改扩建", "建成", "创建", "打造", "培育", "筹集", "新增", "累计完成", "完成",
@@ -248,22 +231,11 @@ _RATIO_RE = re.compile(r":(?P<den>\d+(?:\.\d+)?)")
 _BROKEN_NUM_RE = re.compile(r"[0-9OoIl.]*[0-9][0-9OoIl.]*")
 _ZH_NUM_RE = re.compile(r"[零〇一二三四五六七八九十百千两]+")
 
-_LIST_TAIL_RE = re.compile(
-    r"\d(?:" + "|".join(re.escape(u) for u in _UNIT_LIST) + r")?(?:及以上|以上|以下|以内|左右)?$"
-)
 _ACTION_HEADER_RE = re.compile(r"^\|?行动(?:要点)?\|主要内容\|")
 _ZHUANLAN_RE = re.compile(r"专栏(\d+)")
 _TOC_ACTION_RE = re.compile(r"^-?专栏(\d+)(\S*行动\S*)$")
 _TITLE_RANGE_RE = re.compile(r"[(（](20\d{2})[-—–~至](20\d{2})年?[)）]")
 _DOC_DATE_RE = re.compile(r"(20\d{2}|19\d{2})年\d{1,2}月")
-_UNIT_ALT = "|".join(re.escape(u) for u in _UNIT_LIST)
-# stated mode: "<subject>从/由 2015 年的 2.55 缩小至 2020 年的 2.26" (both values are statements)
-_FROM_TO_RE = re.compile(
-    r"(?:从|由)(?P<y1>20\d{2})年(?:底|末)?的(?P<v1>\d+(?:\.\d+)?)(?P<u1>" + _UNIT_ALT + r")?"
-    r"(?P<verb>缩小|下降|降低|减少|降|提高|提升|增加|增长|扩大|上升|增)(?:到|至)"
-    r"(?:(?P<y2>20\d{2})年(?:底|末)?的?)?(?P<v2>\d+(?:\.\d+)?)(?P<u2>" + _UNIT_ALT + r")?"
-    r"(?![\d.]|个百分点|百分点|倍)"
-)
 
 
 # ---------------------------------------------------------------------------
@@ -329,6 +301,41 @@ def _load_subject_map(directory: Path = REFERENCE_DIR) -> dict[str, str]:
         return {}
     df = pl.read_csv(path, infer_schema=False)
     return {normalize_label(r["subject_phrase"]): r["indicator_code"] for r in df.iter_rows(named=True)}
+
+
+@dataclass(frozen=True)
+class _Vocabulary:
+    units: dict[str, bool]  # accepted unit (normalised spelling) -> is a count of things
+    unit_list: list[str]  # the same, longest first (longest match wins)
+    list_tail_re: re.Pattern  # "…97%、" : a listed value ends right before the 、
+    from_to_re: re.Pattern  # stated mode: "<subject>从/由 2015 年的 2.55 缩小至 2020 年的 2.26"
+
+
+@lru_cache(maxsize=1)
+def _vocabulary() -> _Vocabulary:
+    """The units a value may carry are the generic rows of ``raw/reference/units.csv``: one
+    table says which units exist and how they convert, so every accepted value normalises.
+    Pure-ratio rows (canonical unit ``ratio``: '/', 'ratio') are not units printed after a
+    number; a unit whose canonical unit is ``count`` or ``persons`` is a measure word."""
+    units: dict[str, bool] = {}
+    for r in read_reference("units").iter_rows(named=True):
+        key = normalize_text(r["unit_printed"] or "")
+        if r["indicator_code"] or not key or r["canonical_unit"] == "ratio":
+            continue
+        units[key] = r["canonical_unit"] in ("count", "persons")
+    unit_list = sorted(units, key=len, reverse=True)
+    alt = "|".join(re.escape(u) for u in unit_list)
+    return _Vocabulary(
+        units=units,
+        unit_list=unit_list,
+        list_tail_re=re.compile(r"\d(?:" + alt + r")?(?:及以上|以上|以下|以内|左右)?$"),
+        from_to_re=re.compile(
+            r"(?:从|由)(?P<y1>20\d{2})年(?:底|末)?的(?P<v1>\d+(?:\.\d+)?)(?P<u1>" + alt + r")?"
+            r"(?P<verb>缩小|下降|降低|减少|降|提高|提升|增加|增长|扩大|上升|增)(?:到|至)"
+            r"(?:(?P<y2>20\d{2})年(?:底|末)?的?)?(?P<v2>\d+(?:\.\d+)?)(?P<u2>" + alt + r")?"
+            r"(?![\d.]|个百分点|百分点|倍)"
+        ),
+    )
 
 
 @dataclass
@@ -538,11 +545,11 @@ def _match_unit(text: str, pos: int) -> tuple[str | None, int, bool]:
     for u in _NON_TARGET_UNITS:
         if text.startswith(u, pos):
             # 平方米 / 公里/平方公里 etc. are real units and longer: check them first
-            for acc in _UNIT_LIST:
+            for acc in _vocabulary().unit_list:
                 if text.startswith(acc, pos) and len(acc) >= len(u):
                     return acc, pos + len(acc), False
             return u, pos + len(u), True
-    for u in _UNIT_LIST:
+    for u in _vocabulary().unit_list:
         if text.startswith(u, pos):
             return u, pos + len(u), False
     return None, pos, False
@@ -781,7 +788,7 @@ class _Extractor:
         """Stated mode: "<subject>从/由 2015 年的 2.55 缩小至 2020 年的 2.26" → one value per
         year (the second one takes the clause's year when it prints none)."""
         t = nt.text
-        m = _FROM_TO_RE.search(t, cs, ce)
+        m = _vocabulary().from_to_re.search(t, cs, ce)
         if not m:
             return [], cs
         y1 = int(m.group("y1"))
@@ -796,14 +803,12 @@ class _Extractor:
         span = (floor, m.start())
         unit1, unit2 = m.group("u1"), m.group("u2") or m.group("u1")
         unit1 = unit1 or unit2
-        comp = "="
-        direction = "lower" if m.group("verb") in ("缩小", "下降", "降低", "减少", "降") else None
         out = []
         for year, key in ((y1, "v1"), (y2, "v2")):
             if year is None or year >= self.start_year:
                 continue
             c = _Candidate(m.start(key), m.end(), float(m.group(key)), None,
-                           unit1 if key == "v1" else unit2, comp, direction, span, False)
+                           unit1 if key == "v1" else unit2, "=", None, span, False)
             c.year = year
             out.append(c)
         return out, m.end()
@@ -871,7 +876,7 @@ class _Extractor:
                 p = p2
         post, p_after = _postfix_at(t, p)
         prefix, pstart = _prefix_before(t, seg_floor, a)
-        if prefix is None and a > cs and t[a - 1] == "、" and _LIST_TAIL_RE.search(t, cs, a - 1):
+        if prefix is None and a > cs and t[a - 1] == "、" and _vocabulary().list_tail_re.search(t, cs, a - 1):
             # "…达到 97%、90%" without 分别: a value without its own subject
             self._q(unit.kind, nt.line(a), f"listed value {t[a:b]} without its own subject", nt.orig(cs, ce))
             return "quarantined"
@@ -936,7 +941,7 @@ class _Extractor:
             c = _Candidate(a, span[1], value, None, unit_str, "=", None, span, True)
             c.year, c.cumulative = ctx.year, ctx.cumulative
             return [c]
-        if unit_str is not None and _UNITS.get(unit_str) and has_verb(a) and not quota:
+        if unit_str is not None and _vocabulary().units.get(unit_str) and has_verb(a) and not quota:
             subj_after = p < ce and t[p] not in "、"
             if subj_after:
                 span = (p, self._segment_end(t, p, ce))
@@ -1133,7 +1138,6 @@ def extract_stated_values(path: str | Path, subject_map_dir: Path = REFERENCE_DI
     clause (累计) is not a point value and is left out, as are action tables (what is to
     be done, not what was).  Prose paragraphs only: indicator tables are ``plan_tables``'.
     """
-    from dagster_project.ingest.common import OBSERVATION_COLUMNS
     from dagster_project.ingest.yearbooks import OBSERVATION_POLARS_SCHEMA
 
     ex = _run_extractor(Path(path), subject_map_dir, stated=True)
@@ -1156,7 +1160,8 @@ def extract_stated_values(path: str | Path, subject_map_dir: Path = REFERENCE_DI
                 "scope": "n.a.",
                 "indicator_label_raw": r["subject"],
                 "indicator_code": r["indicator_code"],
-                "unit_raw": None if r["unit"] == "ratio" and r["value_text"] is not None and ":" not in r["clause"] else r["unit"],
+                # "ratio" is the reader's name for a ratio printed without unit (…比缩小到 2.26): keep it unprinted
+                "unit_raw": None if r["unit"] == "ratio" and ":" not in r["clause"] else r["unit"],
                 "value_raw": r["value_text"],
                 "value": r["value"],
             }

@@ -173,6 +173,24 @@ derived_reconciled as (
     ) = 1
 ),
 
+-- the one rule between an observation and a derivation of the same key: the derivation is the
+-- actual only when nothing as good is observed (source precedence of its weakest component vs
+-- the observation's), e.g. census counts 1884758 / 3772088 over a plan's "城镇化率达到 49.97%"
+derived_choice as (
+    select
+        dr.*,
+        not exists (
+            select 1 from observed o
+            where o.region_code = dr.region_code
+              and o.indicator_code = dr.indicator_code
+              and o.year = dr.year
+              and o.scope_group = dr.scope_group
+              and coalesce(o.source_precedence, 99) <= dr.source_precedence
+        ) as derived_wins
+    from derived_reconciled dr
+    where dr.value_basis = 'observation'
+),
+
 observed_rows as (
     select
         o.region_code,
@@ -194,21 +212,17 @@ observed_rows as (
         'observation (' || o.source_kind || ')' as stated_source,
         dr.derived_vs_stated_rel_gap
     from observed o
-    left join derived_reconciled dr
-      on dr.value_basis = 'observation'
-     and dr.region_code = o.region_code
+    left join derived_choice dr
+      on dr.region_code = o.region_code
      and dr.indicator_code = o.indicator_code
      and dr.year = o.year
      and dr.scope_group = o.scope_group
-    -- an observation gives way to a value derived from better sources (a plan's own statement
-    -- "城镇化率达到 49.97%" to the census counts 1884758 / 3772088), and then only reconciles it
-    where dr.derived_value is null
-       or coalesce(o.source_precedence, 99) <= dr.source_precedence
+    -- an observation that gives way to a derivation only reconciles it
+    where not coalesce(dr.derived_wins, false)
 ),
 
 derived_rows as (
-    -- derived from observations only where nothing as good is observed for the key (source
-    -- precedence of the weakest component vs the observation's);
+    -- derived from observations where the derivation wins (derived_choice);
     -- derived from plan baselines always (reconciliation rows, value_basis = 'plan_baseline')
     select
         dr.region_code,
@@ -231,15 +245,13 @@ derived_rows as (
         dr.derived_vs_stated_rel_gap
     from derived_reconciled dr
     left join catalogue c on c.indicator_code = dr.indicator_code
-    where dr.value_basis = 'plan_baseline'
-       or not exists (
-            select 1 from observed o
-            where o.region_code = dr.region_code
-              and o.indicator_code = dr.indicator_code
-              and o.year = dr.year
-              and o.scope_group = dr.scope_group
-              and coalesce(o.source_precedence, 99) <= dr.source_precedence
-        )
+    left join derived_choice ch
+      on dr.value_basis = 'observation'
+     and ch.region_code = dr.region_code
+     and ch.indicator_code = dr.indicator_code
+     and ch.year = dr.year
+     and ch.scope_group = dr.scope_group
+    where dr.value_basis = 'plan_baseline' or ch.derived_wins
 ),
 
 unioned as (

@@ -164,8 +164,8 @@ select
         when status = 'target_missed' then
             'target year ' || target_year || ' reached: ' || case when is_cumulative then 'cumulative actual ' else 'latest actual ' end
             || round(compared_value, 4) || ' (' || latest_actual_year || ') does not satisfy ' || comparator || ' '
-            || round(target_value, 4) || ' (gap ' || round(compared_value - target_value, 4)
-            || coalesce(', ' || round(100 * (compared_value - target_value) / nullif(abs(target_value), 0), 1) || ' %', '')
+            || round(target_value, 4) || ' (gap ' || round(gap_to_target, 4)
+            || coalesce(', ' || round(100 * gap_to_target / nullif(abs(target_value), 0), 1) || ' %', '')
             || '); progress ratio ' || coalesce(cast(round(progress_ratio, 3) as varchar), 'n/a')
             || ' (' || coalesce(ratio_band, 'not banded') || ', method ' || method || ')'
         when status = 'deterioration' and progress_ratio is null then

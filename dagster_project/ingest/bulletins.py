@@ -20,10 +20,12 @@ regions.csv (and against the printed region name), labels mapped via
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -32,10 +34,13 @@ import polars as pl
 from dagster_project.ingest.common import (
     QuarantineRow,
     SourceError,
+    csv_records,
+    decode_text,
     file_sha256,
     normalize_label,
     normalize_text,
     parse_number,
+    read_source_bytes,
 )
 from dagster_project.ingest.reference import RegionLookup, label_map, read_reference, region_lookup
 from dagster_project.ingest.yearbooks import OBSERVATION_POLARS_SCHEMA
@@ -43,50 +48,68 @@ from dagster_project.ingest.yearbooks import OBSERVATION_POLARS_SCHEMA
 HTML_KIND = "bulletin_html"
 FACTS_KIND = "bulletin_facts"
 
+# "…2025年濮阳市国民经济和社会发展统计公报" / "濮阳市2025年国民经济与社会发展统计公报"
+_BULLETIN = r"国民经济(?:和|与)社会发展统计公报"
 TITLE_RES = (
-    re.compile(r"(?P<year>\d{4})年(?P<region>[\u4e00-\u9fff]{2,12}?)国民经济和社会发展统计公报"),
-    re.compile(r"(?P<region>[\u4e00-\u9fff]{2,12}?)(?P<year>\d{4})年国民经济和社会发展统计公报"),
+    re.compile(rf"(?P<year>\d{{4}})年(?P<region>[\u4e00-\u9fff]{{2,12}}?){_BULLETIN}"),
+    re.compile(rf"(?P<region>[\u4e00-\u9fff]{{2,12}}?)(?P<year>\d{{4}})年{_BULLETIN}"),
 )
 
 # ---------------------------------------------------------------------------
-# Phrase patterns
+# Vocabulary: the printed labels of raw/reference/indicator_label_map.csv (scope
+# 'bulletin'), each with the printed units raw/reference/units.csv converts to the
+# catalogue unit of its indicator. A label may carry a context qualifier in brackets,
+# "城镇人口[常住]": it is printed without a population basis and only counts when the
+# nearest basis named before it in the paragraph (常住 or 户籍) is the qualifier.
 # ---------------------------------------------------------------------------
 
-_LINK = r"(?:为|达到|达|是|共|总计)?"
-_VALUE = r"(?P<value>(?:约|近|超过)?[^，。；;、：:（）()\u4e00-\u9fff%]{1,20}?)"
+# between a label and its number: a closing bracket, footnote marks "[3]", a short aside
+# "(GDP)" / "(不含铁门关市)", a colon and a linking verb
+_LINK = r"\)?(?:\[\d{1,2}\]|\([^()\d]{1,15}\))*:?(?:为|达到|达|是|共|总计|修订为)?(?:\[\d{1,2}\])?"
+_VALUE = r"(?P<value>(?:约|近|超过)?[^,;。、:()\[\]\u4e00-\u9fff%]{1,20}?)"
+_QUALIFIER_RE = re.compile(r"^(?P<printed>.+?)\[(?P<qualifier>[^\]]+)\]$")
+_BASIS_RE = re.compile(r"常住|户籍")
+_YEAR_IN_TEXT = re.compile(r"(\d{4})年")
 
 
 @dataclass(frozen=True)
-class Phrase:
-    """A label as bulletins print it, followed by a number and one of its units."""
+class Label:
+    """One printed bulletin label and how its figure is read."""
 
-    name: str
-    label: str  # regex; the matched text is the printed label looked up in label_map('bulletin')
-    unit: str  # regex of the printed unit
-    unit_raw: str | None = None  # stored unit when the printed one is not a unit word (1.89:1)
+    key: str  # as in the mapping file: printed label + optional [qualifier]
+    printed: str  # normalized text searched for
+    qualifier: str | None
+    indicator_code: str
+    unit_re: str  # printed units, longest first; a ratio may be printed "X:1" or bare
 
-    def regex(self) -> re.Pattern:
-        return re.compile(f"(?P<label>{self.label}){_LINK}{_VALUE}(?P<unit>{self.unit})")
+    def tail(self) -> re.Pattern:
+        return re.compile(f"{_LINK}{_VALUE}(?P<unit>{self.unit_re})")
 
 
-PHRASES = (
-    Phrase("gdp", r"(?<!人均)(?<!人均地区)(?:地区)?生产总值", r"亿元|万元"),
-    Phrase("gdp_per_capita", r"人均(?:地区)?生产总值", r"元"),
-    Phrase("resident_population", r"(?<!城镇)(?<!乡村)(?<!农村)常住人口", r"万人|人"),
-    Phrase("urban_resident_population", r"城镇常住人口", r"万人|人"),
-    Phrase("rural_resident_population", r"(?:乡村|农村)常住人口", r"万人|人"),
-    Phrase("registered_population", r"户籍人口", r"万人|人"),
-    Phrase("urbanization_rate", r"常住人口城镇化率", r"%"),
-    Phrase("urban_disposable_income", r"城镇(?:常住)?居民人均可支配收入", r"元"),
-    Phrase("rural_disposable_income", r"农村(?:常住)?居民人均可支配收入", r"元"),
-    Phrase("urban_rural_income_ratio", r"城乡居民人均可支配收入比(?:值)?", r":1", unit_raw="ratio"),
-    Phrase("urban_new_jobs", r"城镇新增就业(?:人员|人数)?", r"万人|人"),
-    Phrase("urban_surveyed_unemployment", r"城镇调查失业率", r"%"),
-    # "卫生技术人员 36078 人，其中执业(助理)医师 14187 人": the count behind 每千人医师
-    Phrase("licensed_doctors", r"执业\(助理\)医师", r"万人|人"),
-)
-
-_YEAR_IN_TEXT = re.compile(r"(\d{4})年")
+@lru_cache(maxsize=1)
+def vocabulary() -> tuple[Label, ...]:
+    """Bulletin labels from the one label mapping file, longest printed label first."""
+    catalogue = {r["indicator_code"]: r["canonical_unit"] for r in read_reference("indicators").iter_rows(named=True)}
+    units = read_reference("units").to_dicts()
+    labels = []
+    for key, row in label_map("bulletin").items():
+        code = row["indicator_code"]
+        canonical = catalogue.get(code)
+        m = _QUALIFIER_RE.match(key)
+        printed, qualifier = (m.group("printed"), m.group("qualifier")) if m else (key, None)
+        if canonical == "ratio":
+            unit_re = r":1|(?=[,;。)]|$)"
+        else:
+            printed_units = {
+                normalize_text(u["unit_printed"]) for u in units
+                if u["canonical_unit"] == canonical and (u["indicator_code"] or code) == code
+                and normalize_text(u["unit_printed"]) not in ("", "/", "ratio")
+            }
+            if not printed_units:
+                raise SourceError("indicator_label_map.csv", key, f"no printed unit converts to {canonical!r} ({code})")
+            unit_re = "|".join(re.escape(u) for u in sorted(printed_units, key=len, reverse=True))
+        labels.append(Label(key, printed, qualifier, code, unit_re))
+    return tuple(sorted(labels, key=lambda lab: len(lab.printed), reverse=True))
 
 
 @dataclass
@@ -164,20 +187,131 @@ def split_sentences(text: str) -> list[str]:
 # Title -> region and year
 # ---------------------------------------------------------------------------
 
+_TITLE_TAG_RE = re.compile(r"<title[^>]*>(.*?)</title>", re.S | re.I)
+_YEAR_RE = re.compile(r"(20\d{2}|19\d{2})年")
+
 
 def find_title(blocks: list[tuple[int, str]]) -> tuple[int, str, int]:
-    """(line, region name, year) from the first text naming '…YYYY年…统计公报'."""
-    for line, text in blocks:
-        n = normalize_text(text)
+    """(line, region name, year) from the first text naming '…YYYY年…统计公报'.
+
+    Titles are often split over two elements ("昆明市2025年国民经济" / "和社会发展统计公报"),
+    so each block is also read joined with the next one.
+    """
+    texts = [normalize_text(text) for _, text in blocks]
+    candidates = list(zip(blocks, texts)) + [(b, t + nxt) for b, t, nxt in zip(blocks, texts, texts[1:])]
+    for (line, _), text in candidates:
         for rx in TITLE_RES:
-            m = rx.search(n)
+            m = rx.search(text)
             if m:
                 return line, m.group("region"), int(m.group("year"))
     raise LookupError("no title '…YYYY年…国民经济和社会发展统计公报' found")
 
 
+def find_quoted_title(html: str, lookup: RegionLookup) -> tuple[str, int] | None:
+    """A news page that quotes a bulletin: (region name, year) when its <title> names exactly
+    one prefecture-level region and a year ("2025年昆明全市常住人口874.4万…_昆明信息港")."""
+    m = _TITLE_TAG_RE.search(html)
+    if not m:
+        return None
+    title = normalize_text(re.sub(r"<[^>]+>", "", m.group(1)))
+    year = _YEAR_RE.search(title)
+    names = region_names(lookup).prefecture_names_in(title)
+    if not year or len(set(names.values())) != 1:
+        return None
+    return max(names, key=len), int(year.group(1))
+
+
 def _region_code(name: str, lookup: RegionLookup) -> str | None:
-    return lookup.code_for(name, levels=("prefecture",)) or lookup.code_for(name, levels=("province",))
+    """The prefecture (or province) a title names; words run into the name from the left
+    ("正文克孜勒苏柯尔克孜自治州") are dropped, longest name first."""
+    n = normalize_text(name)
+    for i in range(len(n) - 1):
+        code = lookup.code_for(n[i:], levels=("prefecture",)) or lookup.code_for(n[i:], levels=("province",))
+        if code:
+            return code
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Whose figure is it? Names of regions other than the bulletin's own
+# ---------------------------------------------------------------------------
+
+# "分区县看，伊州区实现地区生产总值664.08亿元…": every figure after such a marker is a county's
+_BREAKDOWN_RE = re.compile(r"分(?:区县|县区|县市区|县市|区市县|县\(市、?区\)|县\(市\)|区县\(市\)|地区|片区|区域)看|分县域看")
+_SUFFIXES = ("自治县", "自治旗", "县", "区", "市", "旗", "地区", "自治州", "盟", "省", "自治区")
+
+
+class RegionNames:
+    """Region names as bulletins print them: full names and, where unambiguous, short ones."""
+
+    def __init__(self, lookup: RegionLookup):
+        rows = lookup.regions.to_dicts()
+        self.prefectures: dict[str, str] = {}
+        self.counties: dict[str, dict[str, str]] = {}  # prefecture code -> {county name: county code}
+        self.provinces: list[str] = []
+        for r in rows:
+            full = normalize_text(r["region_name"])
+            if r["level"] == "prefecture":
+                for name in (full, _short(full)):
+                    if len(name) >= 2:
+                        self.prefectures.setdefault(name, r["region_code"])
+            elif r["level"] == "county":
+                for name in (full, _short(full)):
+                    self.counties.setdefault(r["parent_code"], {})[name] = r["region_code"]
+            elif r["level"] == "province":
+                self.provinces.append(full)
+        self._prefecture_re = _alternation(self.prefectures)
+
+    def prefecture_names_in(self, text: str) -> dict[str, str]:
+        return {m.group(0): self.prefectures[m.group(0)] for m in self._prefecture_re.finditer(text)}
+
+    @lru_cache(maxsize=512)
+    def others_re(self, code: str) -> re.Pattern:
+        """Names that, printed before a figure, make it somebody else's: this prefecture's
+        counties and districts, every other prefecture and province, the nation."""
+        own = {n for n, c in self.prefectures.items() if c == code}
+        counties = [n for n in self.counties.get(code, []) if len(n) >= 2 and not any(n in o or o in n for o in own)]
+        others = [n for n, c in self.prefectures.items() if c != code and len(n) >= 3 and not any(n in o for o in own)]
+        names = _alternation(counties + others + self.provinces + ["全省", "全自治区"]).pattern
+        return re.compile(f"{names}|全国(?!经济普查|人口普查|统一)")
+
+
+def _short(name: str) -> str:
+    for suffix in _SUFFIXES:
+        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+            return name[: -len(suffix)]
+    return name
+
+
+def _alternation(names) -> re.Pattern:
+    return re.compile("|".join(re.escape(n) for n in sorted(set(names), key=len, reverse=True)) or r"(?!)")
+
+
+@lru_cache(maxsize=4)
+def region_names(lookup: RegionLookup) -> RegionNames:
+    return RegionNames(lookup)
+
+
+def figure_subject(text_before: str, code: str, lookup: RegionLookup) -> tuple[str | None, str | None]:
+    """(region code, None) of the region a figure printed after ``text_before`` (its sentence
+    up to the label) describes, or (None, why not) when that is not clear.
+
+    The bulletin's own region unless its clause names another region: a clause naming
+    exactly one of this prefecture's counties ("…；伊州区实现地区生产总值664.08亿元") is that
+    county's; several counties ("滨城、邹平、博兴合计…"), another prefecture or province, or
+    a breakdown marker earlier in the sentence ("分区县看，…") without a county in the clause
+    make the figure nobody's (not published)."""
+    names = region_names(lookup)
+    clause = re.split(r"[,;:]", text_before)[-1]
+    named = {m.group(0) for m in names.others_re(code).finditer(clause)}
+    counties = {names.counties.get(code, {}).get(n) for n in named} - {None}
+    if len(counties) == 1 and len(named) == 1:
+        return counties.pop(), None
+    if named:
+        return None, f"the clause names {', '.join(sorted(named))} before the figure"
+    if _BREAKDOWN_RE.search(text_before):
+        return None, "the sentence breaks the figures down by county or district"
+    return code, None
 
 
 # ---------------------------------------------------------------------------
@@ -204,27 +338,42 @@ def _mapped(labels: dict[str, dict], label: str) -> str | None:
 # ---------------------------------------------------------------------------
 
 
-def extract_figures(sentence: str) -> list[dict]:
-    """Every phrase match in one sentence: label, value text, unit, year mentioned before it."""
+def extract_figures(sentence: str, context: str = "") -> list[dict]:
+    """Every labelled figure in one sentence: label (with its resolved qualifier), value text,
+    unit, the last year named before it and the sentence text before the label.
+
+    Label occurrences inside a longer label are not figures of their own (人均地区生产总值
+    holds 地区生产总值, 常住人口城镇化率 holds 常住人口). ``context`` is the paragraph text
+    before the sentence, where a qualified label looks for its population basis.
+    """
     text = normalize_text(sentence)
+    spans: list[tuple[int, int, Label]] = []
+    for label in vocabulary():
+        for m in re.finditer(re.escape(label.printed), text):
+            spans.append((m.start(), m.end(), label))
+    spans = [s for s in spans if not any(o[0] <= s[0] and s[1] <= o[1] and o[1] - o[0] > s[1] - s[0] for o in spans)]
     found: list[dict] = []
-    taken: list[tuple[int, int]] = []
-    for phrase in PHRASES:
-        for m in phrase.regex().finditer(text):
-            span = m.span("label")
-            if any(a <= span[0] < b for a, b in taken):
+    for start, end, label in sorted(spans, key=lambda s: (s[0], -len(s[2].key))):
+        if label.qualifier is not None:
+            bases = _BASIS_RE.findall(normalize_text(context) + text[:end])
+            if not bases or bases[-1] != label.qualifier:
                 continue
-            years = _YEAR_IN_TEXT.findall(text[: m.start()])
-            found.append({
-                "phrase": phrase.name,
-                "label": m.group("label"),
-                "value_raw": m.group("value"),
-                "unit": phrase.unit_raw or m.group("unit"),
-                "year_in_text": int(years[-1]) if years else None,
-                "start": m.start(),
-            })
-            taken.append(m.span())
-    return sorted(found, key=lambda f: f["start"])
+        m = label.tail().match(text, end)
+        if not m or any(f["start"] == start for f in found):
+            continue
+        years = _YEAR_IN_TEXT.findall(text[:start])
+        unit = m.group("unit")
+        found.append({
+            "phrase": label.indicator_code,
+            "indicator_code": label.indicator_code,
+            "label": label.key,
+            "value_raw": m.group("value"),
+            "unit": "ratio" if label.unit_re.startswith(":1") else unit,
+            "year_in_text": int(years[-1]) if years else None,
+            "start": start,
+            "before": text[:start],
+        })
+    return found
 
 
 def parse_bulletin_html_text(
@@ -233,23 +382,35 @@ def parse_bulletin_html_text(
     """Parse bulletin HTML given as text (see :func:`parse_bulletin_html`)."""
     lookup = lookup or region_lookup()
     blocks = html_blocks(html)
+    title_kind = "bulletin"
     try:
         title_line, region_name, year = find_title(blocks)
     except LookupError as exc:
-        raise SourceError(source_file, None, str(exc)) from exc
+        quoted = find_quoted_title(html, lookup)
+        if quoted is None:
+            raise SourceError(source_file, None, f"{exc}, and the page title names no single prefecture and year "
+                              "(not a bulletin, nor a page quoting one)") from exc
+        (region_name, year), title_line, title_kind = quoted, 1, "quoted"
     region_code = _region_code(region_name, lookup)
     if region_code is None:
         raise SourceError(source_file, title_line, f"region {region_name!r} of the title is not in regions.csv")
-    labels = label_map("bulletin")
     obs = _empty_obs()
     quarantine: list[QuarantineRow] = []
-    counts = dict(blocks=len(blocks), sentences=0, figures_matched=0)
+    counts = dict(blocks=len(blocks), sentences=0, figures_matched=0, figures_of_counties=0, figures_unattributed=0)
     for line, text in blocks:
+        context = ""
         for k, sentence in enumerate(split_sentences(text), start=1):
             counts["sentences"] += 1
-            for fig in extract_figures(sentence):
+            seen: dict[str, int] = {}
+            for fig in extract_figures(sentence, context):
                 counts["figures_matched"] += 1
-                location = f"line {line} sentence {k}"
+                subject, why_not = figure_subject(fig["before"], region_code, lookup)
+                if subject is None:
+                    counts["figures_unattributed"] += 1  # whose figure it is is unclear: not published
+                    continue
+                counts["figures_of_counties"] += subject != region_code
+                seen[fig["label"]] = seen.get(fig["label"], 0) + 1
+                location = f"line {line} sentence {k}" + (f" figure {seen[fig['label']]}" if seen[fig["label"]] > 1 else "")
                 value = parse_number(fig["value_raw"])
                 if value is None:
                     quarantine.append(QuarantineRow(
@@ -257,25 +418,58 @@ def parse_bulletin_html_text(
                         f"figure for {fig['label']!r} is not a number: {fig['value_raw']!r}", sentence))
                     continue
                 _add(obs, source_kind=HTML_KIND, source_file=source_file, source_sha256=source_sha256,
-                     source_location=location, verbatim=sentence, region_name_raw=region_name,
-                     region_code=region_code, year=fig["year_in_text"] or year, scope="n.a.",
-                     indicator_label_raw=fig["label"], indicator_code=_mapped(labels, fig["label"]),
+                     source_location=location, verbatim=sentence,
+                     region_name_raw=region_name if subject == region_code else lookup.get(subject)["region_name"],
+                     region_code=subject, year=fig["year_in_text"] or year, scope="n.a.",
+                     indicator_label_raw=fig["label"], indicator_code=fig["indicator_code"],
                      unit_raw=fig["unit"], value_raw=fig["value_raw"], value=value)
+            context += sentence
     df = pl.DataFrame(obs, schema=OBSERVATION_POLARS_SCHEMA)
     summary = {"file": source_file, "region_code": region_code, "region_name": region_name, "year": year,
-               "title_line": title_line, **counts, "observations": df.height, "quarantined": len(quarantine)}
+               "title_line": title_line, "title_kind": title_kind, **counts, "observations": df.height,
+               "quarantined": len(quarantine)}
     return BulletinResult(df, quarantine, summary)
+
+
+# ---------------------------------------------------------------------------
+# Bytes -> text: the charset the page declares
+# ---------------------------------------------------------------------------
+
+_META_CHARSET_RE = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+# GB2312 and GBK pages routinely use characters of their superset; decode them as GB18030
+_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "gb_2312-80": "gb18030", "x-gbk": "gb18030"}
+
+
+def decode_html(raw: bytes, source_file: str) -> tuple[str, str]:
+    """(text, charset) of an HTML page: a BOM first, then the charset its <meta> declares
+    (within the first 4 KB, as browsers look), else UTF-8. Bytes that are invalid in that
+    charset are a SourceError naming the charset, line and byte offset."""
+    declared = raw.startswith(codecs.BOM_UTF8)
+    if declared:
+        charset, raw = "utf-8", raw[len(codecs.BOM_UTF8):]
+    else:
+        m = _META_CHARSET_RE.search(raw[:4096])
+        declared = m is not None
+        charset = m.group(1).decode("ascii").lower() if m else "utf-8"
+    try:
+        codec = codecs.lookup(_SUPERSETS.get(charset, charset)).name
+    except LookupError as exc:
+        raise SourceError(source_file, None, f"declared charset {charset!r} is unknown") from exc
+    try:
+        return raw.decode(codec), charset
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        how = "declared" if declared else "assumed: no charset declared"
+        raise SourceError(source_file, line, f"not valid {charset} ({how}) at byte {exc.start}: {exc.reason}") from exc
 
 
 def parse_bulletin_html(path: str | Path, lookup: RegionLookup | None = None) -> BulletinResult:
     """Headline figures of a statistical-bulletin HTML page, each with its sentence."""
     path = Path(path)
-    raw = path.read_bytes()
-    try:
-        html = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SourceError(path.name, None, f"not valid UTF-8: {exc}") from exc
-    return parse_bulletin_html_text(html, source_file=path.name, source_sha256=file_sha256(path), lookup=lookup)
+    html, charset = decode_html(read_source_bytes(path, HTML_KIND), path.name)
+    result = parse_bulletin_html_text(html, source_file=path.name, source_sha256=file_sha256(path), lookup=lookup)
+    result.summary["charset"] = charset
+    return result
 
 
 # ---------------------------------------------------------------------------
@@ -295,7 +489,8 @@ def parse_bulletin_facts(path: str | Path) -> BulletinResult:
     """
     path = Path(path)
     sha = file_sha256(path)
-    reader = csv.DictReader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline=""))
+    reader = csv.DictReader(io.StringIO(decode_text(read_source_bytes(path, FACTS_KIND), path.name), newline=""))
+    records = csv_records(reader, path.name)
     missing = [c for c in FACTS_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
         raise SourceError(path.name, "row 1", f"missing column(s) {missing}")
@@ -305,7 +500,7 @@ def parse_bulletin_facts(path: str | Path) -> BulletinResult:
     quarantine: list[QuarantineRow] = []
     unmapped: set[str] = set()
     rows = 0
-    for n, row in enumerate(reader, start=2):
+    for n, row in enumerate(records, start=2):
         rows += 1
         verbatim = ",".join((row.get(c) or "") for c in reader.fieldnames)
         reason = _facts_row_problem(row, regions)

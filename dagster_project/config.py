@@ -16,7 +16,10 @@ Environment variables (the only knobs):
 
 from __future__ import annotations
 
+import csv
+import logging
 import os
+from functools import lru_cache
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -27,6 +30,9 @@ EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 WAREHOUSE_ENV = "URBAN_WAREHOUSE_PATH"
 SOURCE_DIRS_ENV = "URBAN_SOURCE_DIRS"
 DEFAULT_WAREHOUSE = PROJECT_ROOT / "warehouse" / "indicators.duckdb"
+INGEST_LIMITS_FILE = RAW_DIR / "reference" / "ingest_limits.csv"
+
+log = logging.getLogger(__name__)
 
 
 def warehouse_path() -> Path:
@@ -69,17 +75,36 @@ def source_dirs() -> list[Path]:
 def find_source_files(subdir: str, patterns: tuple[str, ...]) -> list[Path]:
     """Files matching ``patterns`` under ``<dir>/<subdir>/`` (recursively) in every source
     directory. A file present in several directories with identical bytes counts once
-    (raw/ wins); same name with different bytes is kept twice (both are evidence)."""
+    (raw/ wins); same name with different bytes is kept twice (both are evidence).
+
+    A symlink whose target lies outside its source directory is never followed: it is
+    skipped with a warning. A file that cannot even be hashed (unreadable) is still
+    returned, so that its loader quarantines it by name."""
     from dagster_project.ingest.common import file_sha256
 
     found: dict[tuple[str, str], Path] = {}
     for d in source_dirs():
-        base = d / subdir
+        root, base = d.resolve(), d / subdir
         if not base.is_dir():
             continue
         for pattern in patterns:
             for p in sorted(base.rglob(pattern)):
-                if p.is_file() and not p.name.startswith(("~$", ".")):
+                if not p.is_file() or p.name.startswith(("~$", ".")):
+                    continue
+                if not p.resolve().is_relative_to(root):
+                    log.warning("skipped %s: it links to %s, outside the source directory %s", p, p.resolve(), root)
+                    continue
+                try:
                     key = (p.name, file_sha256(p))
-                    found.setdefault(key, p)
+                except OSError:
+                    key = (p.name, str(p))
+                found.setdefault(key, p)
     return sorted(found.values(), key=lambda p: (p.name, str(p)))
+
+
+@lru_cache(maxsize=1)
+def ingest_limits() -> dict[str, int]:
+    """limit_name -> value from raw/reference/ingest_limits.csv: the one place that says how
+    large a source file, an unzipped workbook and a sheet may be before it is refused."""
+    with open(INGEST_LIMITS_FILE, encoding="utf-8", newline="") as fh:
+        return {row["limit_name"]: int(row["value"]) for row in csv.DictReader(fh)}

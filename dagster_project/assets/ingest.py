@@ -74,24 +74,31 @@ def raw_reference(context: AssetExecutionContext):
 def land_files(context, table, files, parse, frame, empty_schema=None, extra_tables=None) -> MaterializeResult:
     """Parse each file with ``parse(path) -> result``, take ``frame(result, path)`` as its rows
     and land them all in ``raw.<table>`` (plus quarantine, load log and extra tables named
-    ``{table_name: result_attribute}``). A file that cannot be parsed at all is quarantined
-    as a whole and reported; the other files still land and the quality gates decide about
-    publishing."""
+    ``{table_name: result_attribute}``). Any failure of one file -- a SourceError, but also an
+    unexpected exception of the parser, MemoryError included -- quarantines that file as a whole
+    (reason with the exception type) and is logged; the other files still land and the quality
+    gates decide about publishing."""
     frames, quarantine, per_file, extras = [], [], [], {}
     for path in files:
-        sha = file_sha256(path)
+        sha = ""
         try:
+            sha = file_sha256(path)
             result = parse(path)
-        except SourceError as exc:
-            quarantine.append(QuarantineRow(table, path.name, sha, exc.location or "file", exc.reason, ""))
+            rows = frame(result, path)
+            file_extras = {name: getattr(result, attr) for name, attr in (extra_tables or {}).items()}
+        except Exception as exc:  # noqa: BLE001 - one file's failure is that file's quarantine
+            if isinstance(exc, SourceError):
+                location, reason = exc.location or "file", exc.reason
+            else:
+                location, reason = "file", f"parser failed with {type(exc).__name__}" + (f": {exc}" if str(exc) else "")
+            quarantine.append(QuarantineRow(table, path.name, sha, location, reason, ""))
             per_file.append({"source_file": path.name, "source_sha256": sha, "rows_loaded": 0, "rows_quarantined": 1})
-            context.log.error(str(exc))
+            context.log.error(f"{path.name}: file quarantined ({location}): {reason}")
             continue
-        rows = frame(result, path)
         frames.append(rows)
         quarantine.extend(result.quarantine)
-        for name, attr in (extra_tables or {}).items():
-            extras.setdefault(name, []).append(getattr(result, attr))
+        for name, df in file_extras.items():
+            extras.setdefault(name, []).append(df)
         per_file.append({"source_file": path.name, "source_sha256": sha, "rows_loaded": rows.height, "rows_quarantined": len(result.quarantine)})
         context.log.info(f"{path.name}: {rows.height} rows, {len(result.quarantine)} quarantined; {getattr(result, 'summary', '') or getattr(result, 'tables', '')}")
     if not files:
@@ -185,14 +192,12 @@ def raw_yearbook_observations(context: AssetExecutionContext) -> MaterializeResu
     from dagster_project.ingest.yearbooks import UNMAPPED_SCHEMA, YEARBOOK_OBSERVATION_SCHEMA, parse_yearbook
 
     files = config.find_source_files("yearbooks", ("*.xlsx", "*.xls"))
-    result = _observation_files_result(
+    with build_connection(context.run_id) as con:  # emptied first: stays empty when no file lands
+        replace_table(con, "yearbook_unmapped_headers", pl.DataFrame(schema=UNMAPPED_SCHEMA), context.run_id)
+    return _observation_files_result(
         context, "yearbook_observations", files, parse_yearbook, YEARBOOK_OBSERVATION_SCHEMA,
         extra_tables={"yearbook_unmapped_headers": "unmapped_headers"},
     )
-    if not files:
-        with build_connection(context.run_id) as con:
-            replace_table(con, "yearbook_unmapped_headers", pl.DataFrame(schema=UNMAPPED_SCHEMA), context.run_id)
-    return result
 
 
 @asset(

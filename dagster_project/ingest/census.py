@@ -28,7 +28,15 @@ from pathlib import Path
 
 import polars as pl
 
-from dagster_project.ingest.common import QuarantineRow, SourceError, file_sha256, parse_number
+from dagster_project.ingest.common import (
+    QuarantineRow,
+    SourceError,
+    csv_records,
+    decode_text,
+    file_sha256,
+    parse_number,
+    read_source_bytes,
+)
 from dagster_project.ingest.reference import read_reference
 from dagster_project.ingest.yearbooks import OBSERVATION_POLARS_SCHEMA, cell_text, column_letter, read_workbook
 
@@ -126,14 +134,15 @@ def _require_columns(header: list[str], wanted, file_name: str, where: str) -> d
 def parse_census_city(path: str | Path) -> CensusResult:
     """Prefecture-level census CSV: 2010 and 2020 resident / urban / rural population."""
     path = Path(path)
-    text = path.read_bytes().decode("utf-8-sig")
+    text = decode_text(read_source_bytes(path, SOURCE_KIND), path.name)
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
+    records = csv_records(reader, path.name)
+    header = next(records, None)
     if not header:
         raise SourceError(path.name, 1, "empty file")
     cols = _require_columns(header, ["city", "city_code", "province_code", *CITY_COLUMNS], path.name, "line 1")
     out = _Collector(path.name, file_sha256(path))
-    for row in reader:
+    for row in records:
         line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
@@ -159,7 +168,7 @@ def parse_census_county(path: str | Path, sheet: str | None = None) -> CensusRes
     header unless ``sheet`` is given.
     """
     path = Path(path)
-    sheets = read_workbook(path)
+    sheets = read_workbook(path, SOURCE_KIND)
     name = sheet or next(
         (n for n, g in sheets.items() if g and COUNTY_CODE_COLUMN in [cell_text(v).strip() for v in g[0]]), None
     )

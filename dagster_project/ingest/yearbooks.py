@@ -33,6 +33,7 @@ Decisions (documented here because they are choices):
 
 from __future__ import annotations
 
+import io
 import re
 import time
 import unicodedata
@@ -47,9 +48,11 @@ from dagster_project.ingest.common import (
     OBSERVATION_SCHEMA,
     QuarantineRow,
     SourceError,
+    check_xlsx_archive,
     file_sha256,
     normalize_label,
     normalize_text,
+    read_source_bytes,
     split_label_unit,
 )
 from dagster_project.ingest.reference import RegionLookup, read_reference, region_lookup
@@ -232,15 +235,25 @@ def parse_yearbook_value(value) -> tuple[float | None, str | None]:
 # ---------------------------------------------------------------------------
 
 
-def read_workbook(path: str | Path) -> dict[str, list[list]]:
-    """All sheets of a workbook as cell grids (row 0 = Excel row 1, column 0 = A)."""
+def read_workbook(path: str | Path, kind: str = "yearbook") -> dict[str, list[list]]:
+    """All sheets of a workbook as cell grids (row 0 = Excel row 1, column 0 = A).
+
+    python-calamine aborts the whole process when a grid does not fit in memory, so the file
+    is first held to the budgets of ``kind`` in raw/reference/ingest_limits.csv: empty or
+    oversize files, a damaged zip, a zip bomb and a sheet whose used range is too large are
+    refused with a SourceError before calamine sees them (:func:`check_xlsx_archive`).
+    A legacy .xls (not a zip) is only held to the file-size budget."""
     from python_calamine import CalamineWorkbook
 
+    path = Path(path)
+    data = read_source_bytes(path, kind)
+    if data.startswith(b"PK") or path.suffix.lower() in (".xlsx", ".xlsm"):
+        check_xlsx_archive(data, path.name)
     try:
-        wb = CalamineWorkbook.from_path(str(path))
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        return {name: wb.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in wb.sheet_names}
     except Exception as exc:  # calamine raises its own error types
-        raise SourceError(Path(path).name, None, f"cannot open workbook: {exc}") from exc
-    return {name: wb.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in wb.sheet_names}
+        raise SourceError(path.name, None, f"cannot open workbook: {type(exc).__name__}: {exc}") from exc
 
 
 def find_title(grid: Sequence[Sequence], max_rows: int = 6, max_cols: int = 6) -> tuple[int, int, int] | None:

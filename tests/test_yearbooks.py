@@ -11,7 +11,7 @@ from xml.sax.saxutils import escape
 import polars as pl
 import pytest
 
-from dagster_project.ingest.common import OBSERVATION_COLUMNS
+from dagster_project.ingest.common import OBSERVATION_COLUMNS, normalize_text
 from dagster_project.ingest.reference import read_reference
 from dagster_project.ingest.yearbooks import (
     YEARBOOK_EXTRA_SCHEMA,
@@ -298,11 +298,10 @@ def modified_grid(grid):
 
 
 def _mapped_facts(result):
-    return set(
-        result.observations.filter(pl.col("indicator_code").is_not_null())
-        .select("region_code", "year", "scope", "indicator_code", "unit_raw", "value")
-        .iter_rows()
-    )
+    """Mapped values with their unit as a matching key (the copy scatters spaces in unit cells too)."""
+    rows = result.observations.filter(pl.col("indicator_code").is_not_null())
+    return {(r["region_code"], r["year"], r["scope"], r["indicator_code"], normalize_text(r["unit_raw"]), r["value"])
+            for r in rows.iter_rows(named=True)}
 
 
 @pytest.mark.parametrize("edition", [2021, 2019])

@@ -12,6 +12,7 @@ import sys
 from dagster import DagsterInstance
 
 from dagster_project import config
+from dagster_project.warehouse import published_run_id
 
 
 def execute_nightly(instance: DagsterInstance | None = None):
@@ -29,12 +30,41 @@ def execute_nightly(instance: DagsterInstance | None = None):
     return result, published
 
 
+def _published_state(path) -> tuple[str | None, tuple | None]:
+    """(meta.published run id, (inode, mtime)) of the published file, to tell the truth afterwards."""
+    try:
+        run_id = published_run_id(path)
+    except Exception as e:  # noqa: BLE001 - an unreadable file is reported, not fatal
+        run_id = f"<unreadable: {str(e).splitlines()[0]}>"
+    st = path.stat() if path.exists() else None
+    return run_id, (st.st_ino, st.st_mtime_ns) if st else None
+
+
+def _root_cause(error) -> str:
+    """The innermost error's message on one line (Dagster wraps the step's exception)."""
+    while error.cause is not None:
+        error = error.cause
+    return " ".join(line.strip() for line in error.message.splitlines() if line.strip())
+
+
 def main() -> int:
+    path = config.warehouse_path()
+    before = _published_state(path)
     result, published = execute_nightly(DagsterInstance.get())
-    if result.success and published:
-        print(f"nightly run {result.run_id} published {config.warehouse_path()}")
-        return 0
-    print(f"nightly run {result.run_id} did NOT publish; {config.warehouse_path()} left as it was", file=sys.stderr)
+    after = _published_state(path)
+    failures = "; ".join(f"{ev.step_key}: {_root_cause(ev.event_specific_data.error)}" for ev in result.get_step_failure_events())
+    if after[0] == result.run_id:
+        if result.success and published:
+            print(f"nightly run {result.run_id} published {path}")
+            return 0
+        print(f"nightly run {result.run_id} published {path}, but then failed: {failures}", file=sys.stderr)
+        return 1
+    why = failures or "published_warehouse did not run"
+    if after == before:
+        state = f"{path} left as it was (run {before[0]})" if before[1] else f"{path} still does not exist"
+    else:
+        state = f"{path} changed by someone else during the run (run {before[0]} -> {after[0]})"
+    print(f"nightly run {result.run_id} did NOT publish: {why}\n{state}", file=sys.stderr)
     return 1
 
 

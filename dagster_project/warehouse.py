@@ -7,15 +7,21 @@
 * The build file records which run owns it (table ``meta.build_run``); a build file left
   by an earlier, failed run is discarded, not reused.
 * Only after every blocking check has passed does :func:`publish` checkpoint the build
-  file and ``os.replace`` it onto the published path: an atomic rename, so readers see
-  either the old or the new warehouse, never a half-written one, and a failed run
-  leaves the published file untouched.
+  file, export the marts from it to ``exports.new-<run id>``, fsync, and ``os.replace`` it
+  onto the published path: an atomic rename, so readers see either the old or the new
+  warehouse, never a half-written one, and a failed or killed run leaves the published file
+  untouched. The exports directory is swapped in right after the rename; its
+  ``manifest.json`` names the run id and published_at of ``meta.published``, and a crash
+  between rename and swap is completed by the next run (:func:`settle_exports`).
+* Publish refuses, before renaming, when another process holds the published file
+  read-write (or left a WAL next to it).
 * Consumers open the published file with :func:`connect_readonly`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 from contextlib import contextmanager
@@ -49,8 +55,9 @@ def prepare_build(run_id: str) -> Path:
     published = config.warehouse_path()
     if build.exists() and _build_owner(build) == run_id:
         return build
-    _remove(build)
+    _remove(build)  # a build file left by an earlier run (failed, killed) is discarded
     build.parent.mkdir(parents=True, exist_ok=True)
+    settle_exports()  # and exports it left half-swapped are completed or discarded
     if published.exists():
         shutil.copy2(published, build)
     with duckdb.connect(str(build)) as con:
@@ -144,9 +151,143 @@ def log_loads(con: duckdb.DuckDBPyConnection, asset: str, load_id: str, per_file
 # Publish
 # ---------------------------------------------------------------------------
 
+EXPORT_SCHEMA = "marts"
+MANIFEST = "manifest.json"
 
-def publish(run_id: str) -> Path:
-    """Atomically replace the published warehouse with this run's build file."""
+
+class PublishRefused(RuntimeError):
+    """Publishing would damage the published file; it was not renamed and stays as it was."""
+
+
+def sql_string(value: str | Path) -> str:
+    """A SQL string literal (``'`` doubled), for paths in COPY / ATTACH statements."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file's (or a directory's entries') data to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _open_current(path: Path) -> duckdb.DuckDBPyConnection:
+    """Read-only connection to the file *now* at ``path`` (ATTACHed to a fresh in-memory
+    database: ``duckdb.connect`` would hand back this process's cached instance of a file
+    that has since been renamed over). Takes the same shared lock as any reader."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach {sql_string(path)} as warehouse (read_only)")
+        con.execute("use warehouse")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def published_run_id(path: str | Path | None = None) -> str | None:
+    """``meta.published.run_id`` of the published file; None when there is no published file
+    (or it was not written by a publish). Raises duckdb.Error when the file cannot be read."""
+    path = Path(path or config.warehouse_path())
+    if not path.exists():
+        return None
+    with _open_current(path) as con:
+        if not con.execute(
+            "select 1 from information_schema.tables where table_catalog = 'warehouse' "
+            "and table_schema = 'meta' and table_name = 'published'"
+        ).fetchone():
+            return None
+        return con.execute("select run_id from meta.published").fetchone()[0]
+
+
+def _staged_exports(run_id: str) -> Path:
+    exports = config.exports_dir()
+    return exports.with_name(f"{exports.name}.new-{run_id}")
+
+
+def settle_exports(current: str | None = None) -> None:
+    """Make ``exports/`` belong to the published warehouse (run id ``current``, read from the
+    file when not given). The staged exports of the published run (left by a crash between the
+    warehouse rename and the exports swap) are swapped in; staged exports of any other run, and
+    exports set aside by a swap, are removed. Publish ends with this and every new build starts
+    with it, so a crash needs no manual clean-up."""
+    exports = config.exports_dir()
+    if current is None:
+        try:
+            current = published_run_id()
+        except duckdb.Error:  # published file unreadable (e.g. held read-write): decide nothing now
+            return
+    for staged in exports.parent.glob(f"{exports.name}.new-*"):
+        if current is not None and staged == _staged_exports(current):
+            aside = exports.with_name(f"{exports.name}.old-{current}")
+            if exports.exists():
+                shutil.rmtree(aside, ignore_errors=True)
+                os.replace(exports, aside)
+            os.replace(staged, exports)
+            _fsync(exports.parent)
+        else:
+            shutil.rmtree(staged)
+    for aside in exports.parent.glob(f"{exports.name}.old-*"):
+        shutil.rmtree(aside)
+
+
+def _export_marts(build: Path, target: Path, manifest: dict) -> dict[str, int]:
+    """Every ``marts`` table of the (checkpointed) build file to ``target/<table>.parquet``, plus
+    ``manifest.json`` naming the run and row counts; every file and the directory fsynced."""
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    counts = {}
+    with _open_current(build) as con:
+        tables = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_catalog = 'warehouse' and table_schema = ? order by 1",
+            [EXPORT_SCHEMA],
+        ).fetchall()]
+        for t in tables:
+            relation = f'{EXPORT_SCHEMA}."{t}"'
+            con.execute(f"copy (select * from {relation}) to {sql_string(target / (t + '.parquet'))} (format parquet)")
+            counts[t] = con.execute(f"select count(*) from {relation}").fetchone()[0]
+    (target / MANIFEST).write_text(json.dumps({**manifest, "rows": counts}, indent=1), encoding="utf-8")
+    for f in target.iterdir():
+        _fsync(f)
+    _fsync(target)
+    return counts
+
+
+@contextmanager
+def _no_writer(published: Path):
+    """Refuse (PublishRefused) when another process holds the published file read-write or a
+    writer left its WAL (the renamed file would be paired with a foreign WAL and become
+    unreadable); otherwise hold a read-only connection, i.e. a shared lock that keeps writers
+    out, until the rename is done."""
+    wal = published.with_name(published.name + ".wal")
+    if wal.exists():
+        raise PublishRefused(
+            f"{wal} exists: a process has written to the published file {published} (open it read-only); "
+            "checkpoint it by opening it read-write once, or delete the WAL to discard those writes"
+        )
+    if not published.exists():
+        yield
+        return
+    try:
+        guard = _open_current(published)
+    except duckdb.Error as e:
+        if "lock" in str(e).lower() or "different configuration" in str(e).lower():
+            raise PublishRefused(f"another process holds the published file {published} read-write: {e}") from e
+        guard = None  # not a readable DuckDB file: nothing to protect, replacing it is the repair
+    try:
+        yield
+    finally:
+        if guard is not None:
+            guard.close()
+
+
+def publish(run_id: str) -> dict:
+    """Publish this run's build file: record ``meta.published``, checkpoint, export every mart
+    from the build file into ``exports.new-<run_id>``, fsync, atomically rename the build file
+    onto the published path (refusing beforehand if a writer holds it), then swap the exports in
+    (:func:`settle_exports`). Returns path, exports dir, published_at and mart row counts."""
     build = config.build_path()
     published = config.warehouse_path()
     if not build.exists():
@@ -154,14 +295,23 @@ def publish(run_id: str) -> Path:
     owner = _build_owner(build)
     if owner != run_id:
         raise RuntimeError(f"build file {build} belongs to run {owner!r}, not {run_id!r}: refusing to publish")
-    with duckdb.connect(str(build)) as con:
-        con.execute("create schema if not exists meta")
-        con.execute("create or replace table meta.published (run_id varchar, published_at timestamp)")
-        con.execute("insert into meta.published values (?, ?)", [run_id, now_utc()])
-        con.execute("drop table if exists meta.build_run")
-        con.execute("checkpoint")
-    wal = build.with_name(build.name + ".wal")
-    if wal.exists():  # checkpoint folds the WAL into the file; nothing may be left behind
-        raise RuntimeError(f"{wal} still exists after checkpoint")
-    os.replace(build, published)
-    return published
+    settle_exports()
+    with _no_writer(published):  # checked before anything changes, held until the rename is done
+        published_at = now_utc()
+        with duckdb.connect(str(build)) as con:
+            con.execute("create schema if not exists meta")
+            con.execute("create or replace table meta.published (run_id varchar, published_at timestamp)")
+            con.execute("insert into meta.published values (?, ?)", [run_id, published_at])
+            con.execute("drop table if exists meta.build_run")
+            con.execute("checkpoint")
+        wal = build.with_name(build.name + ".wal")
+        if wal.exists():  # checkpoint folds the WAL into the file; nothing may be left behind
+            raise RuntimeError(f"{wal} still exists after checkpoint")
+        counts = _export_marts(
+            build, _staged_exports(run_id), {"run_id": run_id, "published_at": published_at.isoformat()}
+        )
+        _fsync(build)
+        os.replace(build, published)
+        _fsync(published.parent)
+    settle_exports(current=run_id)
+    return {"path": published, "exports": config.exports_dir(), "published_at": published_at, "rows": counts}

@@ -1,15 +1,9 @@
-"""The last step of every run: publish the audited build file, then export for BI."""
-
-
-import shutil
+"""The last step of every run: publish the audited build file together with its Parquet exports."""
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
-from dagster_project import config
 from dagster_project.assets.dbt import dbt_models
-from dagster_project.warehouse import connect_readonly, publish
-
-EXPORT_SCHEMA = "marts"
+from dagster_project.warehouse import publish
 
 
 @asset(
@@ -17,31 +11,19 @@ EXPORT_SCHEMA = "marts"
     deps=[dbt_models],
     group_name="publish",
     description=(
-        "Atomically renames the run's audited build file onto the published warehouse "
-        "(URBAN_WAREHOUSE_PATH) and exports every mart to Parquet for BI tools. Runs only when "
-        "every upstream blocking check (GX suites, dbt tests) has passed."
+        "Exports every mart of the run's audited build file to Parquet, then atomically renames the "
+        "build file onto the published warehouse (URBAN_WAREHOUSE_PATH) and swaps the exports in "
+        "(exports/manifest.json names the run). Refuses, before renaming, when another process holds "
+        "the published file read-write. Runs only when every upstream blocking check has passed."
     ),
 )
 def published_warehouse(context: AssetExecutionContext) -> MaterializeResult:
-    path = publish(context.run_id)
-    exports = config.exports_dir()
-    tmp = exports.with_name(exports.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    with connect_readonly(path) as con:
-        tables = [r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = ? order by 1", [EXPORT_SCHEMA]
-        ).fetchall()]
-        counts = {}
-        for t in tables:
-            con.execute(f"copy (select * from {EXPORT_SCHEMA}.{t}) to '{tmp / (t + '.parquet')}' (format parquet)")
-            counts[t] = con.execute(f"select count(*) from {EXPORT_SCHEMA}.{t}").fetchone()[0]
-    shutil.rmtree(exports, ignore_errors=True)
-    tmp.rename(exports)
+    done = publish(context.run_id)
     return MaterializeResult(
         metadata={
-            "path": str(path),
-            "mart_rows": MetadataValue.json(counts),
-            "exports": str(exports),
+            "path": str(done["path"]),
+            "published_at": str(done["published_at"]),
+            "mart_rows": MetadataValue.json(done["rows"]),
+            "exports": str(done["exports"]),
         }
     )

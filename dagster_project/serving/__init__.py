@@ -1,0 +1,16 @@
+"""Serving: what the nightly job builds for readers from the *published* warehouse (opened
+read-only), with no network at all.
+
+* :mod:`.queries` — every read from the warehouse (one place for the SQL).
+* :mod:`.ranking` — a city's rank among its province's prefecture cities (one query, so it
+  can later be switched to a ranking mart).
+* :mod:`.panels` — the monitoring logic on top of the marts: the two status vocabularies
+  (``raw/reference/status_vocabulary.csv``), the projection at the actual growth rate, the
+  预警 (early warning) flag, one panel per printed indicator with its chart and CSV.
+* :mod:`.dashboard` — the static dashboard and :func:`build_site`, which writes the dashboard
+  and one printable report per city (:mod:`.report`) into a fresh directory and swaps it in.
+"""
+
+from dagster_project.serving.dashboard import build_site
+
+__all__ = ["build_site"]

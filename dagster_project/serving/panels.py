@@ -1,0 +1,233 @@
+"""The monitoring logic on top of ``marts.mart_target_progress``.
+
+* Two vocabularies: the UN SDG status code of the mart and the wording of Chinese plan mid-term
+  evaluations (提前实现 / 快于预期 / 基本符合预期 / 滞后 / 无法评估), mapped by
+  ``raw/reference/status_vocabulary.csv``.
+* The projection: the value the target year would see if the actual pace since the baseline
+  went on — compound growth for method ``cagr`` (x_t · (1 + CAGR_actual)^(T_year − t)), the
+  completion share stretched over the whole period for ``arithmetic_share`` and
+  ``cumulative_share`` (x_b + (x_t − x_b) / time share, Σ actuals / time share).
+* 预警 (early warning): a binding (约束性) target whose projection misses it, judged with the
+  mart's own comparator rules (``=`` by direction, ``≈`` within ``approx_tolerance_relative``).
+* One panel per printed indicator (region × plan × place in the plan × label) holding its
+  targets (2025, 2035) with a value, its actual series and its rank in the province.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dagster_project.ingest.reference import read_reference
+
+MISSING = "—"
+LAGGING_ZH = "滞后"
+METHOD_ZH = {"cagr": "年均增速法", "arithmetic_share": "完成度/时间进度法", "cumulative_share": "累计完成度法"}
+
+
+@dataclass(frozen=True)
+class Word:
+    status_code: str
+    name_zh: str
+    name_en: str
+    sdg_name_en: str
+    zh_order: int
+    min_ratio: float | None
+
+
+class Vocabulary:
+    """Status code (+ progress ratio) → wording. The rows of one status are tried in file order;
+    the first whose ``progress_ratio_min`` is empty or not above the ratio applies."""
+
+    def __init__(self, rows: list[dict]):
+        self.words = [
+            Word(r["status_code"], r["name_zh"], r["name_en"], r["sdg_name_en"], int(r["zh_order"]),
+                 float(r["progress_ratio_min"]) if r["progress_ratio_min"] else None)
+            for r in rows
+        ]
+
+    @classmethod
+    def load(cls) -> "Vocabulary":
+        return cls(read_reference("status_vocabulary").to_dicts())
+
+    def word(self, status: str, ratio: float | None) -> Word:
+        for w in self.words:
+            if w.status_code == status and (w.min_ratio is None or (ratio is not None and ratio >= w.min_ratio)):
+                return w
+        raise KeyError(f"status {status!r} (progress ratio {ratio}) has no wording in raw/reference/status_vocabulary.csv")
+
+    def zh_words(self) -> list[tuple[str, str]]:
+        """(name_zh, name_en) in the order of the evaluation vocabulary, each once."""
+        seen: dict[str, tuple[int, str]] = {}
+        for w in self.words:
+            seen.setdefault(w.name_zh, (w.zh_order, w.name_en))
+        return [(zh, en) for zh, (_, en) in sorted(seen.items(), key=lambda kv: kv[1][0])]
+
+
+def fmt(v: float | None, digits: int = 2) -> str:
+    """A value for reading: thousands separators, at most ``digits`` decimals, no trailing zeros."""
+    if v is None:
+        return MISSING
+    s = f"{v:,.{digits}f}"
+    return s.rstrip("0").rstrip(".") if "." in s else s
+
+
+def pct(v: float | None) -> str:
+    return MISSING if v is None else f"{v * 100:.2f} %"
+
+
+def projected_value(t: dict) -> float | None:
+    """The target-year value at the actual pace (see the module docstring); None when the mart
+    computed no progress for the target (no progress ratio: e.g. a cumulative period with
+    missing years, no actual after the baseline)."""
+    Y, b, t_year = t["target_year"], t["baseline_year"], t["latest_actual_year"]
+    if t["progress_ratio"] is None:
+        return None
+    if t["method"] == "cagr":
+        if t["cagr_actual"] is None or t["latest_actual_value"] is None or t_year is None:
+            return None
+        return t["latest_actual_value"] * (1 + t["cagr_actual"]) ** (Y - t_year)
+    share = t["time_share"]
+    if not share or share <= 0:
+        return None
+    if t["method"] == "cumulative_share":
+        return None if t["cumulative_actual_sum"] is None else t["cumulative_actual_sum"] / share
+    if t["baseline_value"] is None or t["latest_actual_value"] is None or b is None:
+        return None
+    return t["baseline_value"] + (t["latest_actual_value"] - t["baseline_value"]) / share
+
+
+def meets(value: float | None, t: dict, tolerance: float) -> bool | None:
+    """Does ``value`` satisfy the target? The same rules as the mart's ``target_met``."""
+    T = t["target_value"]
+    if value is None or T is None:
+        return None
+    cmp = t["comparator"]
+    if cmp == "≈":
+        return abs(value - T) <= tolerance * abs(T)
+    if cmp == "between":
+        return T <= value <= (t["target_value_high"] if t["target_value_high"] is not None else T)
+    if cmp in (">", "≥", "<", "≤"):
+        return {">": value > T, "≥": value >= T, "<": value < T, "≤": value <= T}[cmp]
+    if t["direction"] == "higher":
+        return value >= T
+    if t["direction"] == "lower":
+        return value <= T
+    return abs(value - T) <= tolerance * abs(T)
+
+
+def early_warning(t: dict, projected: float | None, tolerance: float) -> bool | None:
+    """预警: a binding target whose projection misses it. None when the warehouse does not say
+    whether the target is binding (fct_plan_target.is_binding absent or null)."""
+    if t.get("is_binding") is None:
+        return None
+    return bool(t["is_binding"]) and meets(projected, t, tolerance) is False
+
+
+def reason_zh(t: dict) -> str:
+    """The judgement in Chinese, built only from the row's values (for a case it does not
+    recognize, the mart's own status_reason)."""
+    s, T = t["status"], f"{t['comparator']} {fmt(t['target_value'])}"
+    latest = f"最新值 {fmt(t['latest_actual_value'])}（{t['latest_actual_year']}年）"
+    if s == "insufficient_data":
+        missing = [
+            text for cond, text in (
+                (t["target_value"] is None, "无可比目标值" + ("（省级同年数值缺失）" if t["is_relative"] else "")),
+                (t["baseline_value"] is None, "无基期值"),
+                (t["latest_actual_value"] is None, "无实际值"),
+                (bool(t["cumulative_missing_years"]), f"累计期内缺 {t['cumulative_missing_years']} 年度实际值"),
+                (t["is_cumulative"] and not t["cumulative_missing_years"] and t["cumulative_actual_sum"] is None,
+                 f"累计期 {t['period_start']}–{t['period_end']} 内尚无年度实际值"),
+                (t["latest_actual_year"] is not None and t["baseline_year"] is not None
+                 and t["latest_actual_year"] <= t["baseline_year"], "基期之后无实际值"),
+            ) if cond
+        ]
+        return "无法评估：" + ("；".join(missing) if missing else t["status_reason"])
+    if s == "achieved":
+        return f"{latest}已满足 {t['target_year']} 年目标 {T}"
+    if s == "target_missed":
+        return f"目标年 {t['target_year']} 已到，{latest}未达到目标 {T}，差距 {fmt(t['gap_to_target'])}"
+    pace = (
+        f"实际年均增速 {pct(t['cagr_actual'])}，所需 {pct(t['cagr_required'])}"
+        if t["method"] == "cagr"
+        else f"完成度 {pct(t['completion_share'])}，时间进度 {pct(t['time_share'])}"
+    )
+    return f"{pace}，进度比 {fmt(t['progress_ratio'], 3)}（{METHOD_ZH.get(t['method'], t['method'])}）"
+
+
+def judge(t: dict, vocab: Vocabulary, tolerance: float) -> dict:
+    """The row with its wording, projection, 预警 flag and Chinese reason added."""
+    projected = projected_value(t)
+    return {
+        **t,
+        "word": vocab.word(t["status"], t["progress_ratio"]),
+        "projected": projected,
+        "projection_meets": meets(projected, t, tolerance),
+        "warning": early_warning(t, projected, tolerance),
+        "reason_zh": reason_zh(t),
+        "latest_shown": t["cumulative_actual_sum"] if t["is_cumulative"] else t["latest_actual_value"],
+    }
+
+
+def binding_zh(is_binding: bool | None) -> str:
+    return MISSING if is_binding is None else ("约束性" if is_binding else "预期性")
+
+
+def build_panels(judged: list[dict], series: list[dict], ranks: dict) -> list[dict]:
+    """One panel per printed indicator with at least one target value, in the mart's order
+    (``judged``: rows of :func:`judge`)."""
+    by_key: dict[tuple, dict] = {}
+    for t in judged:
+        if t["target_value"] is None:
+            continue
+        key = (t["region_code"], t["plan_id"], t["source_kind"], t["table_ref"], t["indicator_label"])
+        p = by_key.get(key)
+        if p is None:
+            p = by_key[key] = {
+                "id": f"panel-{t['city_code']}-{sum(q['city_code'] == t['city_code'] for q in by_key.values()) + 1}",
+                **{k: t[k] for k in ("city_code", "city_name", "region_code", "region_name", "plan_id",
+                                     "indicator_code", "indicator_label", "indicator_name_zh", "source_kind",
+                                     "table_ref", "line_number", "canonical_unit", "actual_scope_group")},
+                "targets": [],
+            }
+        p["targets"].append(t)
+    for p in by_key.values():
+        ts = p["targets"]
+        p["plan_group"] = next((t["plan_group"] for t in ts if t["plan_group"]), None)
+        flags = [t["is_binding"] for t in ts]
+        p["is_binding"] = None if all(f is None for f in flags) else any(bool(f) for f in flags)
+        scope = p["actual_scope_group"] or "whole_region"
+        p["series"] = [
+            s for s in series
+            if s["region_code"] == p["region_code"] and s["indicator_code"] == p["indicator_code"] and s["scope_group"] == scope
+        ]
+        p["cutoff"] = max((s["year"] for s in p["series"]), default=None)
+        history = ranks.get((p["region_code"], p["indicator_code"]), [])
+        p["rank"] = history[-1] if history else None
+        p["lagging"] = any(t["word"].name_zh == LAGGING_ZH for t in ts)
+        p["warning"] = any(t["warning"] for t in ts)
+    return list(by_key.values())
+
+
+def status_summary(judged: list[dict], vocab: Vocabulary) -> list[dict]:
+    """Per evaluation word: how many targets, and which SDG codes they carry."""
+    out = []
+    for zh, en in vocab.zh_words():
+        rows = [t for t in judged if t["word"].name_zh == zh]
+        codes = {}
+        for t in rows:
+            codes[t["status"]] = codes.get(t["status"], 0) + 1
+        out.append({"name_zh": zh, "name_en": en, "n": len(rows), "codes": codes})
+    return out
+
+
+def group_summary(judged: list[dict], vocab: Vocabulary) -> list[dict]:
+    """Per plan group (类别/领域, in the plan's order; MISSING when the warehouse has none):
+    the number of targets per evaluation word."""
+    groups: dict[str, list[dict]] = {}
+    for t in judged:
+        groups.setdefault(t["plan_group"] or MISSING, []).append(t)
+    words = [zh for zh, _ in vocab.zh_words()]
+    return [
+        {"group": g, "counts": [sum(t["word"].name_zh == w for t in rows) for w in words], "n": len(rows)}
+        for g, rows in groups.items()
+    ]

@@ -1,0 +1,116 @@
+"""Every read the dashboard and the reports make from the published warehouse.
+
+Columns other helpers may add later (``fct_plan_target.plan_group`` and ``is_binding``) are
+read only when :func:`columns` finds them; otherwise they come back as null and the pages say
+that the warehouse does not carry them.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+OPTIONAL_TARGET_COLUMNS = ("plan_group", "is_binding")
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
+    cur = con.execute(sql, params or [])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
+    return {
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchall()
+    }
+
+
+def published(con: duckdb.DuckDBPyConnection) -> dict:
+    """meta.published: which run the warehouse is and when it was published."""
+    found = rows(con, "select run_id, published_at from meta.published")
+    if not found:
+        raise ValueError("meta.published is empty: the warehouse was never published")
+    return found[0]
+
+
+def approx_tolerance(con: duckdb.DuckDBPyConnection) -> float:
+    """The ≈ tolerance the progress assessment used (raw/reference/progress_thresholds.csv, as loaded)."""
+    (value,) = con.execute(
+        "select cast(value as double) from raw.ref_progress_thresholds where parameter = 'approx_tolerance_relative'"
+    ).fetchone()
+    return value
+
+
+def target_progress(con: duckdb.DuckDBPyConnection) -> tuple[list[dict], set[str]]:
+    """mart_target_progress with the region's name, its city (the prefecture a county target
+    belongs to), the indicator's name and, when present, the plan group and binding flag of
+    fct_plan_target; plus the optional columns found."""
+    present = columns(con, "marts", "fct_plan_target") & set(OPTIONAL_TARGET_COLUMNS)
+    optional = ", ".join(
+        f"t.{c}" if c in present else f"cast(null as {'boolean' if c == 'is_binding' else 'varchar'}) as {c}"
+        for c in OPTIONAL_TARGET_COLUMNS
+    )
+    sql = f"""
+        select p.*, r.region_name, r.level as region_level, c.region_code as city_code, c.region_name as city_name,
+               i.name_zh as indicator_name_zh, {optional}
+        from marts.mart_target_progress p
+        join marts.dim_region r on r.region_code = p.region_code
+        join marts.dim_region c on c.region_code = coalesce(r.prefecture_code, r.region_code)
+        left join marts.dim_indicator i on i.indicator_code = p.indicator_code
+        left join marts.fct_plan_target t on t.target_id = p.target_id
+        order by c.region_code, p.region_code, case p.source_kind when 'table' then 0 when 'action_table' then 1 else 2 end,
+                 p.table_ref, p.line_number, p.indicator_label, p.target_year
+    """
+    return rows(con, sql), present
+
+
+def actual_series(con: duckdb.DuckDBPyConnection, region_codes: list[str]) -> list[dict]:
+    """The actuals the progress assessment reads (observed or derived, never the plan-baseline
+    reconciliation rows) for the given regions."""
+    return rows(
+        con,
+        """
+        select region_code, indicator_code, scope_group, year, value_normalized as value, canonical_unit,
+               derivation, source_kind, source_file
+        from intermediate.int_indicator_actuals_derived
+        where value_basis = 'observation' and list_contains(?, region_code)
+        order by region_code, indicator_code, scope_group, year
+        """,
+        [region_codes],
+    )
+
+
+def city_comparison(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """mart_city_comparison with the canonical unit of the concept (or of either city's indicator)."""
+    return rows(
+        con,
+        """
+        select c.*, coalesce(h.canonical_unit, pi.canonical_unit, hi.canonical_unit) as unit
+        from marts.mart_city_comparison c
+        left join marts.dim_indicator h on h.indicator_code = c.harmonized_code
+        left join marts.dim_indicator pi on pi.indicator_code = c.puyang_indicator_code
+        left join marts.dim_indicator hi on hi.indicator_code = c.heze_indicator_code
+        order by c.harmonized_code, c.year, c.value_kind
+        """,
+    )
+
+
+def quarantine_counts(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """Quarantined rows per loader asset (empty list: nothing quarantined)."""
+    return rows(con, "select asset, count(*) as n from marts.fct_quarantine group by asset order by asset")
+
+
+def load_summary(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
+    """source_file -> its latest load (asset, sha256, loaded_at, rows)."""
+    found = rows(
+        con,
+        """
+        select source_file, asset, source_sha256, loaded_at, rows_loaded, rows_quarantined
+        from marts.mart_load_summary
+        qualify row_number() over (partition by source_file order by loaded_at desc, asset) = 1
+        """,
+    )
+    return {r["source_file"]: r for r in found}

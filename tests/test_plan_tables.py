@@ -141,3 +141,105 @@ def test_header_without_rows_is_an_error(tmp_path):
     p.write_text("# 濮阳市规划\n\n专栏 1：目标\n指标\t2020 年\t2025 年\n\n正文继续。\n", encoding="utf-8")
     with pytest.raises(SourceError, match="line 4: indicator table 专栏1 has a header but no rows"):
         parse_plan_tables(p)
+
+
+# ---------------------------------------------------------------------------
+# Plan identity: from the document, one rule for both readers
+# ---------------------------------------------------------------------------
+
+PLAN_IDS = {
+    PUYANG: ("410900-濮阳市新型城镇化规划(2021-2035年)", "410900"),
+    HEZE: ("371700-菏泽市新型城镇化与城乡融合发展规划(至2035年)", "371700"),
+}
+
+
+@pytest.mark.parametrize("plan", [PUYANG, HEZE], ids=lambda p: p.stem)
+def test_plan_id_and_city_come_from_the_document(plan):
+    from dagster_project.ingest.prose_targets import extract_prose_targets
+
+    tables, prose = parse_plan_tables(plan), extract_prose_targets(plan)
+    assert (tables.plan_id, tables.region_code) == PLAN_IDS[plan]
+    assert (prose.plan_id, prose.city_code) == PLAN_IDS[plan]
+    assert set(tables.cells["plan_id"]) == {PLAN_IDS[plan][0]}
+
+
+@pytest.mark.parametrize("plan", [PUYANG, HEZE], ids=lambda p: p.stem)
+def test_renamed_plan_file_changes_nothing_but_the_file_name(plan, tmp_path):
+    from dagster_project.ingest.prose_targets import extract_prose_targets, extract_stated_values
+
+    renamed = tmp_path / "renamed_copy.md"
+    renamed.write_bytes(plan.read_bytes())
+    for parse, frame in ((parse_plan_tables, "cells"), (extract_prose_targets, "targets"), (extract_stated_values, "observations")):
+        a, b = parse(plan), parse(renamed)
+        assert getattr(b, frame)["source_file"].unique().to_list() in ([], ["renamed_copy.md"])
+        assert getattr(a, frame).drop("source_file").equals(getattr(b, frame).drop("source_file")), parse.__name__
+        assert [q.as_dict() | {"source_file": ""} for q in a.quarantine] == [q.as_dict() | {"source_file": ""} for q in b.quarantine]
+
+
+def test_cumulative_period_exceptions_are_keyed_by_a_live_plan_id():
+    """raw/reference/cumulative_periods.csv is keyed by plan id: every key must be the id of a
+    committed plan, or its exceptions silently stop applying."""
+    periods = pl.read_csv(PUYANG.parents[1] / "reference" / "cumulative_periods.csv", infer_schema=False)
+    assert set(periods["plan_id"]) == {PLAN_IDS[PUYANG][0]}
+    # 濮阳's note says only "[ ]内为累计数据": no length, so its [ ] cells carry no period of their own
+    puyang = parse_plan_tables(PUYANG)
+    assert puyang.tables[0]["period_years"] is None
+    assert puyang.cells.filter(pl.col("is_cumulative"))["period_start"].null_count() == 4
+
+
+def test_plan_naming_no_city_is_one_error_for_both_readers(tmp_path):
+    from dagster_project.ingest.plan_identity import NO_CITY_REASON
+    from dagster_project.ingest.prose_targets import extract_prose_targets
+
+    p = tmp_path / "nocity.md"
+    p.write_text("# 新型城镇化规划（2021-2035年）\n\n专栏1：目标\n指标\t2020年\t2025年\n城镇化率（%）\t50\t60\n\n正文。\n", encoding="utf-8")
+    for parse in (parse_plan_tables, extract_prose_targets):
+        with pytest.raises(SourceError) as exc:
+            parse(p)
+        assert (exc.value.file, exc.value.location, exc.value.reason) == ("nocity.md", "1", NO_CITY_REASON)
+
+
+# ---------------------------------------------------------------------------
+# Other table layouts: 类别 / 属性 / unknown columns, markdown separators
+# ---------------------------------------------------------------------------
+
+
+def test_table_with_category_attribute_and_unknown_columns(tmp_path):
+    p = tmp_path / "t.md"
+    p.write_text(
+        "# 漯河市新型城镇化规划（2021-2035年）\n\n专栏1 主要指标\n\n"
+        "| 领域 | 指标 | 2020年 | 2025年 | 指标属性 | 备注 | 责任单位 |\n|:---|---|---:|---:|---|---|---|\n"
+        "| 人口 | 常住人口城镇化率（%） | 53.1 | 不低于60 | 约束性 | 含 | 市发改委 |\n"
+        "| | 城乡居民收入比（-） | 1.9 | 1.8左右 | 其他 | | |\n\n正文。\n", encoding="utf-8")
+    r = parse_plan_tables(p)
+    assert r.quarantine == [] and r.region_code == "411100"
+    got = [(x["group_label"], x["indicator_label"], x["unit_key"], x["year"], x["value"], x["comparator"], x["is_binding"],
+            x["attributes"]) for x in r.cells.iter_rows(named=True)]
+    a1 = '{"指标属性": "约束性", "备注": "含", "责任单位": "市发改委"}'
+    assert got == [
+        ("人口", "常住人口城镇化率", "%", 2020, 53.1, "=", True, a1),
+        ("人口", "常住人口城镇化率", "%", 2025, 60.0, "≥", True, a1),
+        ("人口", "城乡居民收入比", "", 2020, 1.9, "=", None, '{"指标属性": "其他"}'),
+        ("人口", "城乡居民收入比", "", 2025, 1.8, "≈", None, '{"指标属性": "其他"}'),
+    ]
+
+
+@pytest.mark.parametrize(
+    "printed, comparator",
+    [("≥60以上", "≥"), ("达到60以上", "≥"), ("约60左右", "≈"), ("不低于60", "≥"), ("控制在60以内", "≤"),
+     ("<60以上", None), ("不超过60以上", None)],
+)
+def test_one_comparator_rule_for_table_cells_and_prose(printed, comparator, tmp_path):
+    """A soft word gives way to a trailing comparator, two hard ones must agree, a conflict is
+    quarantined: the same for a table cell and a sentence."""
+    from dagster_project.ingest.common import parse_cell
+    from dagster_project.ingest.prose_targets import extract_prose_targets
+
+    cell = parse_cell(printed)
+    assert (cell.comparator if not cell.error else None) == comparator
+    assert (cell.value == 60.0) if comparator else ("conflicting comparators" in cell.error)
+    p = tmp_path / "s.md"
+    p.write_text(f"# 濮阳市规划（2021-2035年）\n\n到2025年，全市常住人口城镇化率{printed.replace('60', '60%')}。\n", encoding="utf-8")
+    prose = extract_prose_targets(p)
+    assert prose.targets["comparator"].to_list() == ([comparator] if comparator else [])
+    assert len(prose.quarantine) == (0 if comparator else 1)

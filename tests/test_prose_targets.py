@@ -404,11 +404,11 @@ def test_every_prose_unit_has_a_conversion():
     """The extractor accepts a value only with a unit of its vocabulary, which is read from
     raw/reference/units.csv: every accepted unit converts, measure words are told from
     measures, and the pure-ratio rows ('/', 'ratio') are not units printed after a number."""
-    from dagster_project.ingest.prose_targets import _vocabulary
+    from dagster_project.ingest.prose_targets.vocabulary import vocabulary
 
     units = pl.read_csv(REPO / "raw" / "reference" / "units.csv", infer_schema=False)
     generic = {normalize_text(u or "") for u, code in zip(units["unit_printed"], units["indicator_code"]) if not code}
-    vocab = _vocabulary().units
+    vocab = vocabulary().units
     assert [u for u in vocab if normalize_text(u) not in generic] == []
     assert {u: vocab[u] for u in ("套", "万人", "万户", "万人次", "亿元", "%", "m2/人")} == {
         "套": True, "万人": True, "万户": True, "万人次": False, "亿元": False, "%": False, "m2/人": False}
@@ -423,3 +423,55 @@ def test_unreadable_stated_value_is_quarantined(tmp_path):
     assert [(q.source_kind, q.location) for q in res.quarantine] == [
         ("plan_statement", f"line {len(TITLES['菏泽市'].splitlines()) + 1}")]
     assert "4O.5" in res.quarantine[0].reason and res.quarantine[0].source_sha256 == file_sha256(doc)
+
+
+# ---------------------------------------------------------------------------
+# The paragraph's year, undated targets, periods the text states (issue 13.1)
+# ---------------------------------------------------------------------------
+
+
+def _doc(tmp_path, text: str):
+    doc = tmp_path / "para.md"
+    doc.write_text(TITLES["菏泽市"] + text + "\n", encoding="utf-8")
+    res = extract_prose_targets(doc)
+    got = {(r["target_year"], r["subject"], r["value"]) for r in res.targets.iter_rows(named=True)}
+    return got, [(q.location, q.verbatim) for q in res.quarantine]
+
+
+def test_a_year_at_the_start_of_a_sentence_carries_to_the_paragraph(tmp_path):
+    line = f"line {len(TITLES['菏泽市'].splitlines()) + 1}"
+    # carried over two sentences, then replaced by the next sentence-initial year
+    got, q = _doc(tmp_path, "到2025年，常住人口城镇化率达到60%。城镇调查失业率控制在5.5%以内。"
+                            "到2035年，常住人口城镇化率达到70%。城乡居民收入比缩小到1.8。")
+    assert got == {(2025, "常住人口城镇化率", 60.0), (2025, "城镇调查失业率", 5.5),
+                   (2035, "常住人口城镇化率", 70.0), (2035, "城乡居民收入比", 1.8)} and q == []
+    # a past year at the start of a sentence ends it: a statement, neither a target nor quarantined
+    got, q = _doc(tmp_path, "到2025年，常住人口城镇化率达到60%。2020年，城镇调查失业率为4.5%。城乡居民收入比为2.1。")
+    assert got == {(2025, "常住人口城镇化率", 60.0)} and q == []
+    # a year inside a sentence holds to the end of that sentence only: the next one is undated
+    got, q = _doc(tmp_path, "郓城县加快发展，到2025年，生产总值超过500亿元。城镇调查失业率控制在5.5%以内。")
+    assert got == {(2025, "生产总值", 500.0)} and q == [(line, "城镇调查失业率控制在5.5%以内")]
+
+
+def test_the_year_does_not_cross_paragraphs(tmp_path):
+    got, q = _doc(tmp_path, "到2025年，常住人口城镇化率达到60%。\n\n城镇调查失业率控制在5.5%以内。")
+    assert got == {(2025, "常住人口城镇化率", 60.0)}
+    assert q == [(f"line {len(TITLES['菏泽市'].splitlines()) + 3}", "城镇调查失业率控制在5.5%以内")]
+
+
+def test_undated_targets_of_the_real_plans_are_quarantined_with_their_line(results):
+    q = {(x.location, x.verbatim) for x in results[PUYANG_FILE].quarantine if "without a target year" in x.reason}
+    assert ("line 530", "护理型床位不低于 55%") in q  # the 特困供养 paragraph states no year
+    assert ("line 378", "力争市级以上研发平台达到 600 家") in q
+    assert len(results[PUYANG_FILE].quarantine) == 14 and len(results[HEZE_FILE].quarantine) == 7
+    h = {(x.location, x.verbatim) for x in results[HEZE_FILE].quarantine}
+    assert ("line 333", "智慧校园覆盖率达到100%") in h
+
+
+def test_a_named_plan_period_gives_the_cumulative_period(tmp_path):
+    doc = tmp_path / "period.md"
+    doc.write_text(TITLES["濮阳市"] + "“十四五”期间，全市累计新增城镇就业21万人。到2025年，累计建设5G基站5000个以上。\n",
+                   encoding="utf-8")
+    df = extract_prose_targets(doc).targets
+    assert [(r["value"], r["target_year"], r["is_cumulative"], r["period_start"], r["period_end"])
+            for r in df.iter_rows(named=True)] == [(21.0, 2025, True, 2021, 2025), (5000.0, 2025, True, None, None)]

@@ -5,6 +5,7 @@ replaces its own rows of ``raw.quarantine`` and records per-file counts in
 ``raw.load_log``. The load id of every row is the Dagster run id.
 """
 
+from pathlib import Path
 
 import polars as pl
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, asset, multi_asset
@@ -111,6 +112,22 @@ def land_files(context, table, files, parse, frame, empty_schema=None, extra_tab
     return out
 
 
+def _one_file_per_plan(rows):
+    """A ``land_files`` frame: ``rows(result)``, unless an earlier file of this run was the same
+    plan (same plan id, read from the content: plan_identity) -- e.g. a draft and its final
+    version, or a renamed copy with other bytes: then this file is quarantined as a whole."""
+    seen: dict[str, Path] = {}
+
+    def frame(result, path):
+        first = seen.setdefault(result.plan_id, path)
+        if first != path:
+            raise SourceError(path.name, None, f"same plan as {first.name} (plan id {result.plan_id!r}): "
+                              "two versions of one plan cannot both be read; keep one")
+        return rows(result)
+
+    return frame
+
+
 @asset(
     key=AssetKey(RAW + ["plan_indicator_cells"]),
     group_name="raw",
@@ -120,11 +137,7 @@ def raw_plan_indicator_cells(context: AssetExecutionContext) -> MaterializeResul
     plans = config.find_source_files("plans", ("*.md",))
     if not plans:
         raise SourceError(str(config.RAW_DIR / "plans"), None, "no plan documents found")
-    return land_files(
-        context, "plan_indicator_cells", plans, parse_plan_tables,
-        lambda r, _path: r.cells.with_columns(_key("unit_printed").alias("unit_key")),
-        {**CELL_COLUMNS, "unit_key": pl.Utf8},
-    )
+    return land_files(context, "plan_indicator_cells", plans, parse_plan_tables, _one_file_per_plan(lambda r: r.cells), CELL_COLUMNS)
 
 
 @asset(
@@ -135,15 +148,16 @@ def raw_plan_indicator_cells(context: AssetExecutionContext) -> MaterializeResul
 def raw_plan_prose_targets(context: AssetExecutionContext) -> MaterializeResult:
     from dagster_project.ingest.prose_targets import extract_prose_targets
 
-    def frame(result, path):
+    def rows(result):
         return result.targets.with_columns(
-            pl.lit(path.stem).alias("plan_id"),
+            pl.lit(result.plan_id).alias("plan_id"),
             pl.int_range(1, pl.len() + 1).over("line_number").alias("item_on_line"),
             _key("subject", normalize_label).alias("label_key"),
             _key("unit").alias("unit_key"),
         )
 
-    return land_files(context, "plan_prose_targets", config.find_source_files("plans", ("*.md",)), extract_prose_targets, frame)
+    return land_files(context, "plan_prose_targets", config.find_source_files("plans", ("*.md",)), extract_prose_targets,
+                      _one_file_per_plan(rows))
 
 
 # ---------------------------------------------------------------------------

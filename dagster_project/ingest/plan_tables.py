@@ -10,8 +10,23 @@ tabs (濮阳 layout) or pipes (菏泽 layout). The header decides the column rol
 * ``序号``                → sequence number; gaps in it mean a truncated/garbled table
 * ``NNNN 年``             → one column per year; the first year column is the baseline,
                             later ones are targets
+* ``类别`` / ``领域`` / ``分类`` → group column; an empty cell (a merged cell) keeps the group above
+* ``属性`` / ``指标属性``    → attribute column: 约束性 → ``is_binding`` true, 预期性 → false
+* any other column        → kept as printed in ``attributes`` (JSON: header → cell, with 属性),
+                            never a reason to reject the table
 * a leading cell *before* the 序号 that the header does not name is a group label
   (菏泽: 智慧化/绿色化/均衡化/双向化); it carries forward to the following rows.
+
+Markdown separator rows (``|---|---|``) are skipped; a row that lacks only its trailing
+attribute/extra cells is padded with empty ones. A unit cell printed as a dash (— / -) means
+"no unit": its ``unit_key`` is empty, like an empty unit (a ratio, normalized in dbt).
+
+Cumulative ``[ ]`` cells get ``period_start``/``period_end`` from the table's own note:
+"[ ]内为五年累计数" → the five years ending at the column's year. A note without a length
+("[ ]内为累计数据") leaves them null; ``raw/reference/cumulative_periods.csv`` holds the
+exceptions, with their reasoning, keyed by plan id.
+
+The plan's city and id come from :mod:`plan_identity` (the rule the prose reader shares).
 
 The table ends at its note line (注：…), or at the first non-blank line that is not a
 row of the table. Blank lines inside a table are skipped (the converted 濮阳 table has one).
@@ -30,6 +45,7 @@ never becomes a number.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,16 +59,21 @@ from dagster_project.ingest.common import (
     normalize_label,
     normalize_text,
     parse_cell,
-    read_text_lines,
+    read_source_lines,
     split_label_unit,
 )
-from dagster_project.ingest.reference import RegionLookup, region_lookup
+from dagster_project.ingest.plan_identity import plan_identity
 
 SOURCE_KIND = "plan_table"
 
 _YEAR_HEADER_RE = re.compile(r"^((?:19|20)\d{2})\s*年?$")
 _ZHUANLAN_RE = re.compile(r"专栏\s*(\d+)\s*[：:]?\s*(.*)")
-_NOTE_RE = re.compile(r"^\s*[*#\s]*注\s*[：:]")
+NOTE_RE = re.compile(r"^\s*[*#\s]*注\s*[：:]")
+_SEPARATOR_CELL_RE = re.compile(r"^:?-{3,}:?$")
+_NOTE_PERIOD_RE = re.compile(r"\[\]内[^;；。]*?(\d+|[一二三四五六七八九十]+)年累计")
+_ZH_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)}
+_GROUP_HEADERS = {"类别", "领域", "分类"}
+_ATTRIBUTE_HEADERS = {"属性", "指标属性"}
 
 CELL_COLUMNS = {
     "plan_id": pl.Utf8,
@@ -69,6 +90,7 @@ CELL_COLUMNS = {
     "indicator_label": pl.Utf8,
     "label_key": pl.Utf8,
     "unit_printed": pl.Utf8,
+    "unit_key": pl.Utf8,
     "year": pl.Int64,
     "column_kind": pl.Utf8,
     "cell_text": pl.Utf8,
@@ -76,9 +98,13 @@ CELL_COLUMNS = {
     "value": pl.Float64,
     "comparator": pl.Utf8,
     "is_cumulative": pl.Boolean,
+    "period_start": pl.Int64,
+    "period_end": pl.Int64,
     "is_relative": pl.Boolean,
     "relative_to": pl.Utf8,
     "is_missing": pl.Boolean,
+    "is_binding": pl.Boolean,
+    "attributes": pl.Utf8,
 }
 
 
@@ -116,44 +142,45 @@ def _strip_trailing_empty(cells: list[str], keep: int) -> list[str]:
 
 
 def _header_roles(cells: list[str]) -> dict | None:
-    """Return column roles if these cells are an indicator-table header, else None."""
-    cells = [c for c in _strip_trailing_empty(cells, 0)]
-    roles: list[tuple[str, int | None]] = []
-    years: list[int] = []
-    for c in cells:
+    """Column roles if these cells are an indicator-table header (one 指标 column and at
+    least two ascending year columns), else None. Roles: (role, year or printed header)."""
+    roles: list[tuple[str, int | str | None]] = []
+    for k, c in enumerate(_strip_trailing_empty(cells, 0)):
         n = normalize_text(c)
         m = _YEAR_HEADER_RE.match(n)
         if m:
             roles.append(("year", int(m.group(1))))
-            years.append(int(m.group(1)))
-        elif n in ("序号",):
+        elif n == "序号":
             roles.append(("seq", None))
+        elif n in _GROUP_HEADERS:
+            roles.append(("group", None))
+        elif n in _ATTRIBUTE_HEADERS:
+            roles.append(("attribute", c.strip()))
         elif n.startswith("指标"):
             roles.append(("label", None))
         elif n == "单位":
             roles.append(("unit", None))
         else:
-            return None
-    if len(years) < 2 or sum(1 for r, _ in roles if r == "label") != 1:
-        return None
-    if years != sorted(years):
+            roles.append(("extra", c.strip() or f"column {k + 1}"))
+    years = [y for r, y in roles if r == "year"]
+    if len(years) < 2 or years != sorted(years) or [r for r, _ in roles].count("label") != 1:
         return None
     return {"roles": roles, "years": years}
 
 
-def plan_region(lines: list[str], regions: RegionLookup) -> tuple[str, str]:
-    """The plan's own city: the prefecture named most often in the title lines."""
-    head = " ".join(lines[:20])
-    counts: dict[str, int] = {}
-    for row in regions.regions.filter(pl.col("level") == "prefecture").iter_rows(named=True):
-        name = row["region_name"]
-        k = head.count(name)
-        if k:
-            counts[row["region_code"]] = counts.get(row["region_code"], 0) + k * len(name)
-    if not counts:
-        raise SourceError("<document>", 1, "cannot tell which city the plan belongs to: no prefecture name in its first 20 lines")
-    code = max(counts, key=counts.get)
-    return code, regions.get(code)["region_name"]
+def _note_period_years(note: str | None) -> int | None:
+    """"[ ]内为五年累计数" → 5: how many years (ending at the column's year) a [ ] value covers."""
+    m = _NOTE_PERIOD_RE.search(normalize_text(note or "").replace("［", "[").replace("］", "]"))
+    if not m:
+        return None
+    n = m.group(1)
+    return int(n) if n.isdigit() else _ZH_DIGITS.get(n)
+
+
+def _binding(attribute: str) -> bool | None:
+    """约束性 (binding) → True, 预期性 (expected) → False, anything else → None."""
+    n = normalize_text(attribute)
+    return True if "约束" in n else False if "预期" in n else None
 
 
 def _find_caption(lines: list[str], header_idx: int, used: set[str]) -> tuple[str | None, str | None]:
@@ -165,29 +192,25 @@ def _find_caption(lines: list[str], header_idx: int, used: set[str]) -> tuple[st
         seen += 1
         m = _ZHUANLAN_RE.search(lines[j])
         if m:
-            return f"专栏{m.group(1)}", m.group(2).strip().strip("\t ").strip() or None
+            return f"专栏{int(m.group(1))}", m.group(2).strip().strip("\t ").strip() or None
         if seen >= 3:
             break
     # caption separated from the table (TOC only): the 专栏 whose caption mentions 指标
     for line in lines:
         m = _ZHUANLAN_RE.search(line)
-        if m and "指标" in m.group(2) and f"专栏{m.group(1)}" not in used:
+        if m and "指标" in m.group(2) and f"专栏{int(m.group(1))}" not in used:
             caption = re.sub(r"序号$", "", m.group(2).strip()).strip()
-            return f"专栏{m.group(1)}", caption
+            return f"专栏{int(m.group(1))}", caption
     return None, None
 
 
-def parse_plan_tables(path: str | Path, regions: RegionLookup | None = None) -> PlanTablesResult:
+def parse_plan_tables(path: str | Path) -> PlanTablesResult:
     """Find and parse every indicator table of one plan document."""
     path = Path(path)
-    regions = regions or region_lookup()
-    lines = read_text_lines(path)
+    lines = read_source_lines(path, "plan")
     sha = file_sha256(path)
     fname = path.name
-    try:
-        region_code, _ = plan_region(lines, regions)
-    except SourceError as exc:
-        raise SourceError(fname, 1, exc.reason) from None
+    plan = plan_identity(lines, fname)
 
     rows: list[dict] = []
     quarantine: list[QuarantineRow] = []
@@ -209,8 +232,9 @@ def parse_plan_tables(path: str | Path, regions: RegionLookup | None = None) -> 
         table_ref = table_ref or f"table@{header_line}"
         used_refs.add(table_ref)
         roles = header["roles"]
+        kinds = [r for r, _ in roles]
         n_expected = len(roles)
-        seq_pos = next((k for k, (r, _) in enumerate(roles) if r == "seq"), None)
+        seq_pos = kinds.index("seq") if "seq" in kinds else None
         group = None
         last_seq = 0
         n_rows = 0
@@ -223,7 +247,7 @@ def parse_plan_tables(path: str | Path, regions: RegionLookup | None = None) -> 
             if not line.strip():
                 j += 1
                 continue
-            if _NOTE_RE.match(line):
+            if NOTE_RE.match(line):
                 note = line.strip().strip("\t").strip()
                 ended = True
                 j += 1
@@ -232,22 +256,28 @@ def parse_plan_tables(path: str | Path, regions: RegionLookup | None = None) -> 
             if c is None or len([x for x in c if x]) < 2:
                 ended = True
                 break
-            table_rows.append((j + 1, c))
+            if not all(_SEPARATOR_CELL_RE.match(x) for x in c if x):  # markdown |---|---|
+                table_rows.append((j + 1, c))
             j += 1
         if not ended:
             raise SourceError(fname, header_line, f"indicator table {table_ref} runs to the end of the file without a note or following text: document truncated?")
         if not table_rows:
             raise SourceError(fname, header_line, f"indicator table {table_ref} has a header but no rows")
+        period_years = _note_period_years(note)
 
         for line_no, c in table_rows:
             c = _strip_trailing_empty(c, 0)  # an empty last cell is a missing cell, not a value
             row_group = None
             if len(c) == n_expected + 1 and seq_pos is not None and parse_cell(c[0]).value is None:
                 row_group, c = c[0], c[1:]
+            if len(c) < n_expected and all(k in ("group", "attribute", "extra") for k in kinds[len(c):]):
+                c = c + [""] * (n_expected - len(c))  # empty trailing attribute cells
             if len(c) != n_expected:
-                q(line_no, f"{table_ref}: expected {n_expected} cells ({', '.join(r for r, _ in roles)}), found {len(c)}: row truncated or garbled", lines[line_no - 1])
+                q(line_no, f"{table_ref}: expected {n_expected} cells ({', '.join(kinds)}), found {len(c)}: row truncated or garbled", lines[line_no - 1])
                 last_seq += 1  # the quarantined row still took its place in the 序号 sequence
                 continue
+            if "group" in kinds:
+                row_group = c[kinds.index("group")] or None  # empty: merged with the cell above
             if row_group:
                 group = normalize_text(row_group)
             n_rows += 1
@@ -261,13 +291,15 @@ def parse_plan_tables(path: str | Path, regions: RegionLookup | None = None) -> 
                     q(line_no, f"{table_ref}: sequence jumps from {last_seq} to {int(seq)} (rows missing: truncated or garbled table)", lines[line_no - 1])
                 last_seq = int(seq)
                 row_number = int(seq)
-            label_cell = c[[r for r, _ in roles].index("label")]
-            label, unit = split_label_unit(label_cell)
-            if "unit" in [r for r, _ in roles]:
-                unit = c[[r for r, _ in roles].index("unit")]
+            label, unit = split_label_unit(c[kinds.index("label")])
+            if "unit" in kinds:
+                unit = c[kinds.index("unit")]
+            unit = (unit or "").strip() or None
             if not normalize_text(label):
                 q(line_no, f"{table_ref}: empty indicator label", lines[line_no - 1])
                 continue
+            attributes = {name: c[k] for k, (role, name) in enumerate(roles) if role in ("attribute", "extra") and c[k]}
+            binding = next((_binding(c[k]) for k, role in enumerate(kinds) if role == "attribute"), None)
             first_year = header["years"][0]
             for k, (role, year) in enumerate(roles):
                 if role != "year":
@@ -276,10 +308,11 @@ def parse_plan_tables(path: str | Path, regions: RegionLookup | None = None) -> 
                 if cv.error:
                     q(line_no, f"{table_ref} row {row_number} ({label}) {year}: {cv.error}", c[k])
                     continue
+                cumulative_period = cv.is_cumulative and period_years is not None
                 rows.append(
                     {
-                        "plan_id": path.stem,
-                        "plan_region_code": region_code,
+                        "plan_id": plan.plan_id,
+                        "plan_region_code": plan.city_code,
                         "source_file": fname,
                         "source_sha256": sha,
                         "table_ref": table_ref,
@@ -291,7 +324,8 @@ def parse_plan_tables(path: str | Path, regions: RegionLookup | None = None) -> 
                         "group_label": group,
                         "indicator_label": label,
                         "label_key": normalize_label(label),
-                        "unit_printed": (unit or "").strip() or None,
+                        "unit_printed": unit,
+                        "unit_key": "" if unit is None or parse_cell(unit).is_missing else normalize_text(unit),
                         "year": year,
                         "column_kind": "baseline" if year == first_year else "target",
                         "cell_text": c[k],
@@ -299,19 +333,24 @@ def parse_plan_tables(path: str | Path, regions: RegionLookup | None = None) -> 
                         "value": cv.value,
                         "comparator": cv.comparator,
                         "is_cumulative": cv.is_cumulative,
+                        "period_start": year - period_years + 1 if cumulative_period else None,
+                        "period_end": year if cumulative_period else None,
                         "is_relative": cv.is_relative,
                         "relative_to": cv.relative_to,
                         "is_missing": cv.is_missing,
+                        "is_binding": binding,
+                        "attributes": json.dumps(attributes, ensure_ascii=False) if attributes else None,
                     }
                 )
-        tables.append({"table_ref": table_ref, "caption": caption, "header_line": header_line, "rows": n_rows, "years": header["years"], "note": note})
+        tables.append({"table_ref": table_ref, "caption": caption, "header_line": header_line, "rows": n_rows,
+                       "years": header["years"], "note": note, "period_years": period_years})
         i = j
 
     if not tables:
         raise SourceError(fname, None, "no indicator table found (a header line with 指标 and at least two year columns)")
     return PlanTablesResult(
-        plan_id=path.stem,
-        region_code=region_code,
+        plan_id=plan.plan_id,
+        region_code=plan.city_code,
         source_file=fname,
         source_sha256=sha,
         cells=pl.DataFrame(rows, schema=CELL_COLUMNS),

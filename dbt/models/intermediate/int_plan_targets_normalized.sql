@@ -2,9 +2,11 @@
 --   * indicator: printed label -> catalogue code via the label map (match type exact/related;
 --     no mapping -> indicator_code null, match_type 'none', the label is kept verbatim)
 --   * unit: printed unit -> canonical unit x multiplier (万人 -> persons x 10^4); a unit row
---     specific to the indicator wins over the generic one (菏泽 prints ㎡ for a per-capita area)
---   * cumulative [ ] values get the period they cover from ref cumulative_periods (a documented
---     assumption, not a constant here) and an annual-average equivalent
+--     specific to the indicator wins over the generic one (菏泽 prints ㎡ for a per-capita area);
+--     no unit printed (empty or a dash: unit_key '') is the catalogue's ratio for a ratio indicator
+--   * cumulative [ ] values cover the period the document states (the table's note "[ ]内为五年
+--     累计数", a sentence's “十四五”期间); ref cumulative_periods holds the exceptions, with their
+--     reasoning, and wins; plus an annual-average equivalent
 --   * relative targets (全省平均水平) point at the region whose value they mean
 with table_cells as (
     select
@@ -16,8 +18,9 @@ with table_cells as (
         cast(null as varchar)  as prose_indicator_code,
         unit_printed, unit_key, year, target_kind, cell_text, row_text,
         value, cast(null as double) as value_high, comparator,
-        is_cumulative, is_relative, relative_to, is_missing,
+        is_cumulative, period_start, period_end, is_relative, relative_to, is_missing,
         cast(null as varchar)  as direction_hint,
+        is_binding, attributes,
         source_file, source_sha256, line_number, load_id, loaded_at
     from {{ ref('stg_plans__indicator_cells') }}
 ),
@@ -38,11 +41,13 @@ prose_targets as (
         clause                 as cell_text,
         sentence               as row_text,
         value, value_high, comparator,
-        is_cumulative,
+        is_cumulative, period_start, period_end,
         false                  as is_relative,
         cast(null as varchar)  as relative_to,
         false                  as is_missing,
         direction_hint,
+        cast(null as boolean)  as is_binding,
+        cast(null as varchar)  as attributes,
         source_file, source_sha256, line_number, load_id, loaded_at
     from {{ ref('stg_plans__prose_targets') }}
 ),
@@ -61,6 +66,10 @@ label_map as (
 
 units as (
     select * from {{ ref('stg_reference__units') }}
+),
+
+catalogue as (
+    select indicator_code, canonical_unit from {{ ref('stg_reference__indicators') }}
 ),
 
 regions as (
@@ -95,13 +104,15 @@ mapped as (
 with_units as (
     select
         mapped.*,
-        coalesce(specific.canonical_unit, generic.canonical_unit) as canonical_unit,
-        coalesce(specific.multiplier, generic.multiplier)         as unit_multiplier
+        coalesce(specific.canonical_unit, generic.canonical_unit, unprinted.canonical_unit) as canonical_unit,
+        coalesce(specific.multiplier, generic.multiplier, unprinted.multiplier)             as unit_multiplier
     from mapped
     left join units as specific
         on specific.unit_key = mapped.unit_key and specific.indicator_code = mapped.indicator_code
     left join units as generic
         on generic.unit_key = mapped.unit_key and generic.indicator_code is null
+    left join (select indicator_code, canonical_unit, 1.0 as multiplier from catalogue where canonical_unit = 'ratio') as unprinted
+        on unprinted.indicator_code = mapped.indicator_code and mapped.unit_key = ''
 )
 
 select
@@ -126,14 +137,15 @@ select
     u.unit_printed                                                       as unit_original,
     u.comparator,
     u.is_cumulative,
-    case when u.is_cumulative then p.period_start end                    as period_start,
-    case when u.is_cumulative then p.period_end end                      as period_end,
+    case when u.is_cumulative then coalesce(p.period_start, u.period_start) end as period_start,
+    case when u.is_cumulative then coalesce(p.period_end, u.period_end) end     as period_end,
     u.value * u.unit_multiplier                                          as value_normalized,
     u.value_high * u.unit_multiplier                                     as value_high_normalized,
     u.canonical_unit,
     u.unit_multiplier,
     case when u.is_cumulative
-         then u.value * u.unit_multiplier / (p.period_end - p.period_start + 1)
+         then u.value * u.unit_multiplier
+              / (coalesce(p.period_end, u.period_end) - coalesce(p.period_start, u.period_start) + 1)
     end                                                                  as annual_average_normalized,
     u.is_relative,
     u.relative_to,
@@ -143,6 +155,8 @@ select
     end                                                                  as relative_region_code,
     u.is_missing,
     u.direction_hint,
+    u.is_binding,
+    u.attributes,
     u.source_file,
     u.source_sha256,
     u.line_number,

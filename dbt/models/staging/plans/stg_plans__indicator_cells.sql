@@ -22,9 +22,13 @@ select
     cast(value as double)                     as value,
     comparator,
     cast(is_cumulative as boolean)            as is_cumulative,
+    cast(period_start as integer)             as period_start,
+    cast(period_end as integer)               as period_end,
     cast(is_relative as boolean)              as is_relative,
     relative_to,
     cast(is_missing as boolean)               as is_missing,
+    cast(is_binding as boolean)               as is_binding,
+    attributes,
     load_id,
     loaded_at
 from {{ source('plans', 'plan_indicator_cells') }}

@@ -22,6 +22,8 @@ select
     coalesce(unit_key, '')            as unit_key,
     direction_hint,
     cast(is_cumulative as boolean)    as is_cumulative,
+    cast(period_start as integer)     as period_start,
+    cast(period_end as integer)       as period_end,
     load_id,
     loaded_at
 from {{ source('plans', 'plan_prose_targets') }}

@@ -1,10 +1,15 @@
 """Great Expectations quality gates, run as blocking Dagster asset checks.
 
 Suites live in ``expectations/<name>.json`` (GX's own suite shape: name + list of
-``{"type", "kwargs", "meta"}``), plus three keys of ours: ``table`` (what to read),
-``asset_key`` (the asset the check belongs to) and ``severity`` (ERROR blocks
-publication, WARN only reports). A ``value_set`` may be ``{"$query": "select …"}``,
+``{"type", "kwargs", "meta"}``), plus keys of ours: ``table`` (what to read),
+``asset_key`` (the asset the check belongs to), ``severity`` (ERROR blocks
+publication, WARN only reports) and ``provenance_columns`` (the columns that say where a
+row comes from: file, location …). A ``value_set`` may be ``{"$query": "select …"}``,
 resolved against the same database, so reference sets are never copied into a suite.
+
+A failed expectation reports each offending row (up to ``MAX_ROWS_REPORTED``) with its
+provenance columns and value (GX ``unexpected_index_column_names``), so the message names
+the file, place and value of every row that blocks publication.
 
 The data is read through a **read-only** DuckDB connection into a pandas DataFrame and
 validated with GX's pandas datasource (GX's SQL path on DuckDB is unreliable). Each
@@ -24,6 +29,8 @@ from dagster_project import config
 
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
+MAX_ROWS_REPORTED = 20
+
 
 @dataclass
 class SuiteOutcome:
@@ -39,6 +46,7 @@ class SuiteOutcome:
         lines = [f"{self.suite}: {len(self.failed)} of {self.evaluated} expectations failed on {self.row_count} rows"]
         for f in self.failed:
             lines.append(f"  - {f['expectation']} {f['kwargs']}: {f['unexpected_count']} unexpected, e.g. {f['examples']}")
+            lines.extend("      " + ", ".join(f"{k}={v}" for k, v in row.items()) for row in f.get("rows", []))
         return "\n".join(lines)
 
 
@@ -63,6 +71,8 @@ def _resolve(kwargs: dict, con: duckdb.DuckDBPyConnection) -> dict:
 
 
 def _jsonable(o):
+    if hasattr(o, "item"):  # numpy scalars (a year, a count) keep their type
+        return o.item()
     try:
         import pandas as pd
 
@@ -71,6 +81,11 @@ def _jsonable(o):
     except ImportError:  # pragma: no cover
         pass
     return str(o)
+
+
+def _provenance_first(row: dict, provenance: list[str]) -> dict:
+    """An offending row as file, place … first, then the checked column(s) and their values."""
+    return {**{k: row[k] for k in provenance if k in row}, **row}
 
 
 def validate(suite: dict, db_path: str | Path, docs_dir: Path | None = None) -> SuiteOutcome:
@@ -107,8 +122,11 @@ def validate(suite: dict, db_path: str | Path, docs_dir: Path | None = None) -> 
         gx.ExpectationSuite(name=suite["name"], expectations=[impl(t)(**kw, meta=meta) for t, kw, meta in specs])
     )
     vd = ctx.validation_definitions.add(gx.ValidationDefinition(data=batch_def, suite=gx_suite, name=f"{suite['name']}_validation"))
+    result_format = {"result_format": "SUMMARY", "partial_unexpected_count": MAX_ROWS_REPORTED}
+    if suite.get("provenance_columns"):
+        result_format["unexpected_index_column_names"] = suite["provenance_columns"]
     checkpoint = ctx.checkpoints.add(
-        gx.Checkpoint(name=f"{suite['name']}_checkpoint", validation_definitions=[vd], actions=actions, result_format={"result_format": "SUMMARY"})
+        gx.Checkpoint(name=f"{suite['name']}_checkpoint", validation_definitions=[vd], actions=actions, result_format=result_format)
     )
     result = checkpoint.run(batch_parameters={"dataframe": df})
     failed, evaluated = [], 0
@@ -126,6 +144,7 @@ def validate(suite: dict, db_path: str | Path, docs_dir: Path | None = None) -> 
                         "kwargs": kwargs,
                         "unexpected_count": res.get("unexpected_count", res.get("observed_value")),
                         "examples": res.get("partial_unexpected_list", [])[:5],
+                        "rows": [_provenance_first(r, suite.get("provenance_columns", [])) for r in res.get("partial_unexpected_index_list") or []],
                         "exception": (er.exception_info or {}).get("exception_message") if er.exception_info else None,
                     }
                 )

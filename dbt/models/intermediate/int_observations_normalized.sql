@@ -1,17 +1,21 @@
 -- Every observed value of every source in one shape, with its unit normalized to the
--- catalogue's canonical unit (indicator-specific unit rows first) and a ranked `preferred`
--- flag: for the same region × indicator × year × scope the source with the best precedence
--- (ref source_precedence) wins, later loads/editions break ties. Nothing is dropped.
+-- catalogue's canonical unit (indicator-specific unit rows first), its scope group and the
+-- precedence of its source kind (ref source_precedence). Nothing is dropped; the plausibility
+-- rules and the `preferred` flag come next, in int_observations_checked.
+{%- set sources = [
+    ('stg_yearbooks__observations', 'raw/yearbook_observations'),
+    ('stg_census__observations', 'raw/census_observations'),
+    ('stg_bulletins__html_observations', 'raw/bulletin_observations'),
+    ('stg_bulletins__facts', 'raw/bulletin_facts'),
+    ('stg_plans__stated_values', 'raw/plan_stated_values'),
+] %}
+-- loader_asset: the Dagster asset that landed the row (for the load summary)
 with unioned as (
-    select * from {{ ref('stg_yearbooks__observations') }}
-    union all by name
-    select * from {{ ref('stg_census__observations') }}
-    union all by name
-    select * from {{ ref('stg_bulletins__html_observations') }}
-    union all by name
-    select * from {{ ref('stg_bulletins__facts') }}
-    union all by name
-    select * from {{ ref('stg_plans__stated_values') }}
+    {%- for model, asset in sources %}
+    select *, '{{ asset }}' as loader_asset from {{ ref(model) }}
+    {%- if not loop.last %}
+    union all by name{% endif %}
+    {%- endfor %}
 ),
 
 units as (
@@ -36,12 +40,6 @@ normalized as (
 select
     md5(concat_ws('|', n.source_kind, n.source_file, n.source_location, n.indicator_label_raw, n.year)) as observation_id,
     n.*,
-    p.precedence                                                                                     as source_precedence,
-    n.indicator_code is not null and n.value_normalized is not null
-        and row_number() over (
-            partition by n.region_code, n.indicator_code, n.year, n.scope_group
-            order by p.precedence nulls last, n.edition desc nulls last, n.loaded_at desc, n.source_location
-        ) = 1                                                                                        as preferred,
-    count(*) over (partition by n.region_code, n.indicator_code, n.year, n.scope_group)             as n_sources_for_key
+    p.precedence as source_precedence
 from normalized as n
 left join {{ ref('stg_reference__source_precedence') }} as p using (source_kind)

@@ -1,4 +1,5 @@
--- Observed values (actuals) of every source for every region, long format.
+-- Observed values (actuals) of every source for every region, long format: the plausible ones
+-- (int_observations_checked; implausible values are in fct_quarantine instead).
 select
     observation_id,
     region_code,
@@ -25,5 +26,6 @@ select
     edition,
     load_id,
     loaded_at
-from {{ ref('int_observations_normalized') }}
-where indicator_code is not null or value is not null
+from {{ ref('int_observations_checked') }}
+where plausibility_issue is null
+  and (indicator_code is not null or value is not null)

@@ -1,6 +1,7 @@
 -- One row per plan × region × indicator × year × kind (baseline / target) as printed in an
 -- indicator table, prose sentence or action table,
 -- with the original and normalized value, comparator, cumulative period and provenance.
+-- Values outside their plausible range (int_plan_targets_checked) are in fct_quarantine instead.
 select
     target_id,
     plan_id,
@@ -10,6 +11,8 @@ select
     row_number,
     item_on_line,
     group_label,
+    is_binding,
+    attributes,
     indicator_code,
     indicator_label,
     label_key,
@@ -41,4 +44,5 @@ select
     row_text,
     load_id,
     loaded_at
-from {{ ref('int_plan_targets_normalized') }}
+from {{ ref('int_plan_targets_checked') }}
+where plausibility_issue is null

@@ -59,3 +59,19 @@ def nightly_warehouse(tmp_path_factory):
     yield d / "indicators.duckdb", mp
     mp.undo()
 
+
+
+def with_codes(observations, scope: str):
+    """A parser's observations with the indicator code the label map gives their printed label in
+    ``scope`` (bulletin, census_city …): a lookup by normalized label, which is all dbt's mapping
+    step (int_indicator_labels_mapped) does for a scope without unit- or scope-specific rows. For
+    tests that select a parser's figures by indicator; the mapping itself is tested at the marts."""
+    import polars as pl
+
+    from dagster_project.ingest.common import normalize_label
+    from dagster_project.ingest.reference import label_rows
+
+    codes = {r["label_key"]: r["indicator_code"] for r in label_rows(scope)}
+    return observations.with_columns(
+        pl.col("indicator_label_raw").map_elements(lambda s: codes.get(normalize_label(s)), return_dtype=pl.Utf8)
+        .alias("indicator_code"))

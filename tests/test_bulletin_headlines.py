@@ -13,7 +13,7 @@ import pytest
 
 from dagster_project.ingest.bulletins import decode_html, parse_bulletin_html, parse_bulletin_html_text
 from dagster_project.ingest.common import SourceError
-from tests.conftest import shared_file
+from tests.conftest import shared_file, with_codes
 
 FIXTURE = Path(__file__).parent / "fixtures" / "bulletin_headlines_expected.csv"
 HEADLINES = ("resident_population", "urban_resident_population", "urbanization_rate", "urban_disposable_income",
@@ -27,7 +27,10 @@ def expected() -> dict[tuple[str, str], tuple[float, str]]:
 
 @lru_cache(maxsize=64)
 def parsed(name: str):
-    return parse_bulletin_html(shared_file(f"bulletins/{name}"))
+    """The parse of one page, its observations with the code of their vocabulary label."""
+    r = parse_bulletin_html(shared_file(f"bulletins/{name}"))
+    r.observations = with_codes(r.observations, "bulletin")
+    return r
 
 
 def extracted(files) -> dict[tuple[str, str], set[tuple[float, str]]]:

@@ -17,7 +17,7 @@ from dagster_project.ingest.bulletins import (
 )
 from dagster_project.ingest.common import OBSERVATION_COLUMNS, SourceError
 
-from tests.conftest import shared_file
+from tests.conftest import shared_file, with_codes
 
 REPO = Path(__file__).resolve().parents[1]
 FACTS_CSV = REPO / "raw" / "bulletins" / "bulletin_facts.csv"
@@ -28,8 +28,12 @@ def puyang():
     return parse_bulletin_html(shared_file("bulletins/puyang_2025_statistical_bulletin.html"))
 
 
+def coded(result) -> pl.DataFrame:
+    return with_codes(result.observations, "bulletin")
+
+
 def figure(result, code: str, year: int) -> dict:
-    df = result.observations.filter((pl.col("indicator_code") == code) & (pl.col("year") == year))
+    df = coded(result).filter((pl.col("indicator_code") == code) & (pl.col("year") == year))
     assert df.height == 1, (code, year, df.height)
     return df.row(0, named=True)
 
@@ -82,10 +86,10 @@ def test_year_named_in_the_sentence_wins():
 
 
 def test_html_agrees_with_bulletin_facts_csv():
-    facts = parse_bulletin_facts(FACTS_CSV).observations.filter(
+    facts = coded(parse_bulletin_facts(FACTS_CSV)).filter(
         (pl.col("region_code") == "410900") & (pl.col("year").is_in([2024, 2025]))
     )
-    html = puyang().observations
+    html = coded(puyang())
     joined = facts.join(html, on=["region_code", "year", "indicator_code"], suffix="_html")
     assert joined.height >= 9
     assert (joined["value"] == joined["value_html"]).all()
@@ -129,7 +133,7 @@ def test_synthetic_bulletin_of_another_city():
         ("urban_surveyed_unemployment", 2023): 5.2,
         ("urban_disposable_income", 2023): 36120.0,
     }
-    got = {(row["indicator_code"], row["year"]): row["value"] for row in r.observations.iter_rows(named=True)}
+    got = {(row["indicator_code"], row["year"]): row["value"] for row in coded(r).iter_rows(named=True)}
     assert got == expected  # nothing from the <script>, the unparseable figure not landed
     assert set(r.observations["region_name_raw"]) == {"菏泽市"}
 
@@ -151,7 +155,7 @@ def test_phrase_patterns_on_plain_sentences():
     figs = extract_figures("年末全省常住人口9785万人，其中城镇常住人口5760万人，常住人口城镇化率为58.86%。")
     assert [(f["label"], f["value_raw"], f["unit"]) for f in figs] == [
         ("常住人口", "9785", "万人"), ("城镇常住人口", "5760", "万人"), ("常住人口城镇化率", "58.86", "%")]
-    assert extract_figures("全年人均地区生产总值57294元。")[0]["phrase"] == "gdp_per_capita"
+    assert extract_figures("全年人均地区生产总值57294元。")[0]["label"] == "人均地区生产总值"
     assert split_sentences("甲。乙。丙") == ["甲。", "乙。", "丙"]
 
 
@@ -160,14 +164,15 @@ def test_phrase_patterns_on_plain_sentences():
 # ---------------------------------------------------------------------------
 
 
-def test_facts_csv_lands_every_row_with_codes():
+def test_facts_csv_lands_every_row_with_a_known_label():
     r = parse_bulletin_facts(FACTS_CSV)
     assert r.summary["rows"] == 47 and r.observations.height == 47 and r.quarantine == []
-    assert r.observations["indicator_code"].null_count() == 0 and r.summary["unmapped_labels"] == []
+    assert set(r.observations["label_scope"]) == {"bulletin"}
+    assert coded(r)["indicator_code"].null_count() == 0  # every label is in the bulletin vocabulary
     jobs = r.observations.filter(pl.col("source_location") == "row 6").row(0, named=True)
-    assert (jobs["region_code"], jobs["year"], jobs["indicator_code"], jobs["value"], jobs["unit_raw"]) == (
-        "410900", 2025, "urban_new_jobs", 4.67, "万人")
-    rd = r.observations.filter(pl.col("indicator_label_raw").str.contains("R&D"))
+    assert (jobs["region_code"], jobs["year"], jobs["indicator_label_raw"], jobs["value"], jobs["unit_raw"]) == (
+        "410900", 2025, "城镇新增就业人员", 4.67, "万人")
+    rd = coded(r).filter(pl.col("indicator_label_raw").str.contains("R&D"))
     assert rd["indicator_code"].to_list() == ["rd_intensity"]
     assert set(r.observations["region_code"]) == {"410900", "371700", "410000", "370000"}
 

@@ -285,7 +285,7 @@ def _census_city_ok(tmp_path) -> None:
     good = tmp_path / "census_city_good.csv"
     good.write_text(f"{CITY_HEADER}\n{CITY_PUYANG}\n", encoding="utf-8")
     obs = parse_census_city(good).observations
-    assert obs.filter(pl.col("indicator_code") == "urban_resident_population")["value"].to_list() == [1856532.0, 1124339.0]
+    assert obs.filter(pl.col("indicator_label_raw").str.starts_with("popu_urban_"))["value"].to_list() == [1856532.0, 1124339.0]
 
 
 def test_census_csv_in_gbk(tmp_path):
@@ -326,10 +326,10 @@ def test_census_county_workbook_with_a_far_cell(tmp_path):
     _assert_source_error(parse_census_county, path, "sheet Sheet1", f"{FAR}, {MAX_CELLS}")
     good = write_xlsx(tmp_path / "county_good.xlsx", sheet_xml([COUNTY_HEADER, COUNTY_PUYANG]))
     obs = parse_census_county(good).observations
-    assert obs.select("region_code", "indicator_code", "value").rows() == [
-        ("410900", "resident_population", 3772088.0),
-        ("410900", "urban_resident_population", 1856532.0),
-        ("410900", "rural_resident_population", 1915556.0),
+    assert obs.select("region_code", "indicator_label_raw", "value").rows() == [
+        ("410900", "人口数_合计", 3772088.0),
+        ("410900", "城镇人口", 1856532.0),
+        ("410900", "乡村人口", 1915556.0),
     ]
 
 
@@ -342,7 +342,7 @@ def _facts_ok(tmp_path) -> None:
     good = tmp_path / "facts_good.csv"
     good.write_text(f"{FACTS_HEADER}\n{FACTS_PUYANG}\n", encoding="utf-8")
     r = parse_bulletin_facts(good)
-    assert r.observations.select("region_code", "indicator_code", "value").rows() == [("410900", "resident_population", 366.10)]
+    assert r.observations.select("region_code", "indicator_label_raw", "value").rows() == [("410900", "常住人口", 366.10)]
 
 
 def test_bulletin_facts_in_gbk(tmp_path):

@@ -157,8 +157,7 @@ def test_heze_nursing_beds_2035(results):
     df = results[HEZE_FILE].targets
     r = _one(df, line_number=396, target_year=2035)
     assert (r["comparator"], r["value"], r["unit"]) == ("≥", 70.0, "%")
-    assert r["subject"] == "养老机构护理床位占比"
-    assert r["indicator_code"] == "elderly_care_nursing_bed_share"
+    assert (r["subject"], r["label_scope"]) == ("养老机构护理床位占比", "prose")
     assert r["region_code"] == "371700"
     assert "到2035年,养老机构护理床位占比达到70%以上" in r["sentence"]
     assert results[PUYANG_FILE].targets.filter(pl.col("target_year") == 2035).height == 0
@@ -168,7 +167,7 @@ def test_heze_nursing_beds_2035(results):
 
 def test_heze_e_license_usage_in_zhuanlan15(results):
     df = results[HEZE_FILE].targets
-    r = _one(df, indicator_code="e_license_usage")
+    r = _one(df, subject="政务服务电子证照使用率")
     assert (r["source_kind"], r["table_ref"], r["target_year"]) == (SOURCE_KIND_ACTION, "专栏15", 2025)
     assert (r["comparator"], r["value"], r["unit"]) == ("≥", 70.0, "%")
     assert r["line_number"] == 493
@@ -177,7 +176,7 @@ def test_heze_e_license_usage_in_zhuanlan15(results):
 
 def test_heze_bus_stop_coverage_in_zhuanlan17(results):
     df = results[HEZE_FILE].targets
-    r = _one(df, indicator_code="bus_stop_500m_coverage")
+    r = _one(df, subject="中心城区公共交通站点500米覆盖率")
     assert (r["source_kind"], r["table_ref"], r["target_year"]) == (SOURCE_KIND_ACTION, "专栏17", 2025)
     assert (r["comparator"], r["value"], r["unit"]) == ("=", 100.0, "%")
     assert r["subject"] == "中心城区公共交通站点500米覆盖率"
@@ -188,8 +187,8 @@ def test_heze_bus_stop_coverage_in_zhuanlan17(results):
 
 def test_heze_fibre_and_iot_from_action_table(results):
     df = results[HEZE_FILE].targets.filter(pl.col("line_number") == 492)
-    got = {(r["indicator_code"], r["comparator"], r["value"]) for r in df.iter_rows(named=True)}
-    assert got == {("fibre_household_coverage", "≥", 80.0), ("iot_coverage", "≥", 70.0)}
+    got = {(r["subject"], r["comparator"], r["value"]) for r in df.iter_rows(named=True)}
+    assert got == {("家庭光纤入户覆盖率", "≥", 80.0), ("物联网覆盖率", "≥", 70.0)}
     assert set(df["table_ref"]) == {"专栏15"}
 
 
@@ -198,8 +197,7 @@ def test_puyang_qingfeng_county_gdp(results):
     r = _one(df, region_code="410922")
     assert "到 2025 年，生产总值超 300 亿元" in r["sentence"]
     assert (r["target_year"], r["comparator"], r["value"], r["unit"]) == (2025, ">", 300.0, "亿元")
-    assert r["region_name"] == "清丰县"
-    assert r["indicator_code"] == "gdp"
+    assert (r["region_name"], r["subject"]) == ("清丰县", "生产总值")
     # 濮阳县 is a county of 濮阳市, not the city itself; 台前县 says 达到
     assert _one(df, region_code="410928")["value"] == 500.0
     assert _one(df, region_code="410927")["comparator"] == "="
@@ -335,7 +333,7 @@ def test_document_without_city_title_is_a_source_error(tmp_path):
 
 def _stated(df: pl.DataFrame) -> set[tuple]:
     return {
-        (r["source_location"], r["region_code"], r["year"], r["indicator_code"], r["unit_raw"], r["value_raw"], r["value"])
+        (r["source_location"], r["region_code"], r["year"], r["indicator_label_raw"], r["unit_raw"], r["value_raw"], r["value"])
         for r in df.iter_rows(named=True)
     }
 
@@ -345,16 +343,16 @@ def test_puyang_stated_values():
     df = res.observations
     assert df.columns == OBSERVATION_COLUMNS
     assert _stated(df) == {
-        ("line 66", "410900", 2020, "urbanization_rate", "%", "49.97", 49.97),
-        ("line 70", "410900", 2015, None, "平方公里", "72.3", 72.3),  # 建成区面积 (not in the catalogue)
-        ("line 74", "410900", 2020, "rural_disposable_income", "元", "14881", 14881.0),
-        ("line 74", "410900", 2020, "urban_rural_income_ratio", None, "2.26", 2.26),
-        ("line 82", "410900", 2015, "urban_rural_income_ratio", None, "2.55", 2.55),
-        ("line 82", "410900", 2020, "urban_rural_income_ratio", None, "2.26", 2.26),
+        ("line 66", "410900", 2020, "常住人口城镇化率", "%", "49.97", 49.97),
+        ("line 70", "410900", 2015, "建成区面积", "平方公里", "72.3", 72.3),
+        ("line 74", "410900", 2020, "全市农村居民人均可支配收入", "元", "14881", 14881.0),
+        ("line 74", "410900", 2020, "城乡居民收入比", None, "2.26", 2.26),
+        ("line 82", "410900", 2015, "全市城乡居民收入差距", None, "2.55", 2.55),
+        ("line 82", "410900", 2020, "全市城乡居民收入差距", None, "2.26", 2.26),
     }
-    assert set(df["source_kind"]) == {"plan_statement"}
+    assert set(df["source_kind"]) == {"plan_statement"} and set(df["label_scope"]) == {"prose"}
     assert set(df["source_sha256"]) == {file_sha256(PLANS / PUYANG_FILE)}
-    ratio = df.filter(pl.col("source_location") == "line 74", pl.col("indicator_code") == "urban_rural_income_ratio")
+    ratio = df.filter(pl.col("source_location") == "line 74", pl.col("indicator_label_raw") == "城乡居民收入比")
     assert "城乡居民收入比缩小到 2.26" in ratio["verbatim"][0]
     # every stated value is a number printed on its line
     lines = read_text_lines(PLANS / PUYANG_FILE)
@@ -374,26 +372,26 @@ def test_heze_states_no_past_values():
     [
         # a clause-initial past year is a stated year; 较/比 2015 年 and 个百分点 are not values
         ("2020年底，全市已建成5G基站1200个，常住人口城镇化率达到51.9%，较2015年提高9.5个百分点。",
-         {(2020, None, 1200.0), (2020, "urbanization_rate", 51.9)}),  # 5G 基站 built: not in the map
-        ("截至2020年底，全市城乡居民收入比缩小至2.1。", {(2020, "urban_rural_income_ratio", 2.1)}),
-        ("“十三五”末，全市常住人口城镇化率为50.2%。", {(2020, "urbanization_rate", 50.2)}),
+         {(2020, "全市已建成5G基站", 1200.0), (2020, "常住人口城镇化率", 51.9)}),
+        ("截至2020年底，全市城乡居民收入比缩小至2.1。", {(2020, "全市城乡居民收入比", 2.1)}),
+        ("“十三五”末，全市常住人口城镇化率为50.2%。", {(2020, "全市常住人口城镇化率", 50.2)}),
         # from-to: both years; the second value takes the sentence's year when it prints none
         ("全市常住人口城镇化率由2015年的40.5%提高到2020年的49.9%。",
-         {(2015, "urbanization_rate", 40.5), (2020, "urbanization_rate", 49.9)}),
+         {(2015, "全市常住人口城镇化率", 40.5), (2020, "全市常住人口城镇化率", 49.9)}),
         ("2020年，全市常住人口城镇化率由2015年的40.5%提高到49.9%。",
-         {(2015, "urbanization_rate", 40.5), (2020, "urbanization_rate", 49.9)}),
+         {(2015, "全市常住人口城镇化率", 40.5), (2020, "全市常住人口城镇化率", 49.9)}),
         # targets, bounds and cumulative totals are not statements of a past value
         ("到2025年，全市常住人口城镇化率达到60%。", set()),
         ("2020年，全市常住人口城镇化率超过50%。", set()),
         ("“十三五”期间，全市累计新增城镇就业21万人。", set()),
-        ("2020年，全市常住人口城镇化率达到49.9%；常住人口城镇化率达到60%。", {(2020, "urbanization_rate", 49.9)}),
+        ("2020年，全市常住人口城镇化率达到49.9%；常住人口城镇化率达到60%。", {(2020, "全市常住人口城镇化率", 49.9)}),
     ],
 )
 def test_stated_value_styles(text, expected, tmp_path):
     doc = tmp_path / "stated.md"
     doc.write_text(TITLES["菏泽市"] + text + "\n", encoding="utf-8")
     df = extract_stated_values(doc).observations
-    assert {(r["year"], r["indicator_code"], r["value"]) for r in df.iter_rows(named=True)} == expected
+    assert {(r["year"], r["indicator_label_raw"], r["value"]) for r in df.iter_rows(named=True)} == expected
     assert set(df["region_code"]) <= {"371700"}
     # the same document read for targets finds none of these statements
     targets = extract_prose_targets(doc).targets

@@ -1,4 +1,7 @@
-"""China City Statistical Yearbook parser: real editions, a relabelled/reordered copy, unknown headers."""
+"""China City Statistical Yearbook parser: real editions, a relabelled/reordered copy, unknown headers.
+The parser emits every cell with its header's label, unit and scope as printed; which indicator a
+header is (raw/reference/indicator_label_map.csv, source_scope yearbook) is decided in dbt and
+checked at the marts (tests/test_mapping_one_place.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +14,8 @@ from xml.sax.saxutils import escape
 import polars as pl
 import pytest
 
-from dagster_project.ingest.common import OBSERVATION_COLUMNS, normalize_text
-from dagster_project.ingest.reference import read_reference
+from dagster_project.ingest.common import OBSERVATION_COLUMNS, normalize_label, normalize_text
+from dagster_project.ingest.reference import label_rows
 from dagster_project.ingest.yearbooks import (
     YEARBOOK_EXTRA_SCHEMA,
     parse_yearbook,
@@ -42,10 +45,13 @@ def parsed(edition: int):
     return parse_yearbook(yearbook_path(edition))
 
 
-def facts(result, region_code: str, indicator_code: str) -> dict[str, float]:
-    df = result.observations.filter(
-        (pl.col("region_code") == region_code) & (pl.col("indicator_code") == indicator_code)
-    )
+def labelled(df: pl.DataFrame, label: str) -> pl.DataFrame:
+    """The rows of a header label, however its spaces, line breaks and brackets are printed."""
+    return df.filter(pl.col("indicator_label_raw").map_elements(normalize_label, return_dtype=pl.Utf8) == normalize_label(label))
+
+
+def facts(result, region_code: str, label: str) -> dict[str, float]:
+    df = labelled(result.observations, label).filter(pl.col("region_code") == region_code)
     return dict(zip(df["scope"].to_list(), df["value"].to_list()))
 
 
@@ -134,39 +140,45 @@ def test_observation_shape_and_extra_columns():
 def test_2019_edition_puyang_registered_population_435():
     result = parsed(2019)
     assert result.summary["data_year"] == 2018
-    assert facts(result, PUYANG, "registered_population")["全市"] == 435.0
-    row = result.observations.filter(
-        (pl.col("region_code") == PUYANG) & (pl.col("indicator_code") == "registered_population") & (pl.col("scope") == "全市")
+    assert facts(result, PUYANG, "年末户籍人口")["全市"] == 435.0
+    row = labelled(result.observations, "年末户籍人口").filter(
+        (pl.col("region_code") == PUYANG) & (pl.col("scope") == "全市")
     ).row(0, named=True)
     assert row["year"] == 2018 and row["edition"] == 2019
-    assert row["unit_raw"] == "万人" and row["verbatim"] == "435"
+    assert (row["unit_raw"], row["unit_source"], row["verbatim"]) == ("万人", "header", "435")
     assert row["indicator_label_raw"] == "年末户籍人口" and row["population_basis"] == "registered"
-    assert row["source_location"] == "sheet Data cell C173 (row 173, column 3)"
-    assert "resident_population" not in result.observations["indicator_code"].unique().to_list()
+    assert (row["label_scope"], row["source_location"]) == ("yearbook", "sheet Data cell C173 (row 173, column 3)")
+    assert not any("常住" in label for label in result.observations["indicator_label_raw"].unique())
 
 
 def test_2021_edition_resident_and_urban_population():
     result = parsed(2021)
     assert result.summary["data_year"] == 2020
-    assert facts(result, PUYANG, "resident_population") == {"全市": 377.0, "市辖区": 97.0}
-    assert facts(result, PUYANG, "urban_resident_population") == {"全市": 189.0, "市辖区": 83.0}
+    assert facts(result, PUYANG, "常住人口") == {"全市": 377.0, "市辖区": 97.0}
+    assert facts(result, PUYANG, "城镇常住人口") == {"全市": 189.0, "市辖区": 83.0}
     # 菏泽: the file prints only the 全市 figures, the 市辖区 cells are empty
-    assert facts(result, HEZE, "resident_population") == {"全市": 880.0}
-    assert facts(result, HEZE, "urban_resident_population") == {"全市": 446.0}
-    pop = result.observations.filter(pl.col("indicator_code").str.contains("population"))
+    assert facts(result, HEZE, "常住人口") == {"全市": 880.0}
+    assert facts(result, HEZE, "城镇常住人口") == {"全市": 446.0}
+    pop = result.observations.filter(pl.col("indicator_label_raw").is_in(["常住人口", "城镇常住人口"]))
     assert set(pop["population_basis"].unique()) == {"resident"}
-    assert set(pop["unit_source"].unique()) == {"mapping"}  # the header prints no unit
-    assert "registered_population" not in result.observations["indicator_code"].unique().to_list()
+    # the header prints no unit: none is emitted (the mapping row's assumed 万人 is applied in dbt)
+    assert pop["unit_raw"].null_count() == pop["unit_source"].null_count() == pop.height
+    assert not any("户籍" in label for label in result.observations["indicator_label_raw"].unique())
 
 
 def test_registered_and_resident_never_merged():
+    """The basis read from a header (户籍 / 常住) is the one its mapping row states."""
+    rows = [r for r in label_rows("yearbook") if r["population_basis"]]
+    assert {r["indicator_code"] for r in rows} == {"registered_population", "urban_registered_population",
+                                                   "resident_population", "urban_resident_population", "urbanization_rate"}
+    checked = 0
     for edition in EDITIONS:
-        obs = parsed(edition).observations.filter(pl.col("indicator_code").is_not_null())
-        for code, basis in (("registered_population", "registered"), ("resident_population", "resident"),
-                            ("urban_resident_population", "resident"), ("urban_registered_population", "registered")):
-            sub = obs.filter(pl.col("indicator_code") == code)
-            assert set(sub["population_basis"].unique()) <= {basis}, (edition, code)
-    assert facts(parsed(2022), PUYANG, "urban_registered_population")["全市"] == 137.0
+        for r in rows:
+            sub = labelled(parsed(edition).observations, r["label_printed"])
+            assert set(sub["population_basis"].unique()) <= {r["population_basis"]}, (edition, r["label_printed"])
+            checked += sub.height
+    assert checked > 5 * 290
+    assert facts(parsed(2022), PUYANG, "城镇户籍人口")["全市"] == 137.0
 
 
 def test_heze_found_under_both_spellings():
@@ -177,7 +189,7 @@ def test_heze_found_under_both_spellings():
         spellings[edition] = obs["region_name_raw"].str.strip_chars().unique().to_list()
     assert spellings[2019] == ["荷泽市"] and spellings[2022] == ["荷泽市"]
     assert spellings[2020] == ["菏泽市"] and spellings[2023] == ["菏泽市"]
-    assert facts(parsed(2019), HEZE, "registered_population")["全市"] == 1025.0
+    assert facts(parsed(2019), HEZE, "年末户籍人口")["全市"] == 1025.0
 
 
 @pytest.mark.parametrize("edition", EDITIONS)
@@ -191,9 +203,9 @@ def test_every_city_row_lands_or_is_quarantined(edition):
     assert s["province_rows"] == 27
     for q in result.quarantine:
         assert q.source_file.endswith(".xlsx") and q.location.startswith("sheet ") and q.reason
-    # the mapped indicators exist in the catalogue
-    catalogue = set(read_reference("indicators")["indicator_code"])
-    assert set(s["indicators_mapped"]) <= catalogue
+    # every resolved column is listed once in the headers, with or without values
+    assert result.headers.height == s["columns"] == result.headers["column_number"].n_unique()
+    assert set(result.headers["label_scope"]) == {"yearbook"}
 
 
 def test_unmatched_city_and_bad_cells_go_to_quarantine():
@@ -212,24 +224,18 @@ def test_unmatched_city_and_bad_cells_go_to_quarantine():
 def test_summary_counts_empty_cells_and_columns():
     s = parsed(2021).summary
     assert s["file"] == "china_city_statistical_yearbook_2021_prefecture.xlsx"
-    assert s["empty_cells"] > 0 and s["columns_mapped"] >= 15 and s["columns_unmapped"] > 0
+    assert s["empty_cells"] > 0 and s["columns"] == parsed(2021).headers.height >= 15
     assert s["observations"] == parsed(2021).observations.height
     assert s["quarantined"] == len(parsed(2021).quarantine)
 
 
-def test_mapped_indicators_per_edition():
-    expected_everywhere = {"gdp", "gdp_per_capita", "green_coverage_ratio", "park_green_area", "licensed_doctors",
-                           "hospital_beds", "urban_road_area", "built_up_area"}
-    for edition in EDITIONS:
-        assert expected_everywhere <= set(parsed(edition).summary["indicators_mapped"]), edition
+def test_units_kept_as_printed():
+    # GDP in 万元 (2019 edition) and 亿元 (later); which indicators each edition maps: at the marts
+    assert labelled(parsed(2019).observations, "地区生产总值(当年价格)")["unit_raw"].unique().to_list() == ["万元"]
+    assert labelled(parsed(2021).observations, "地区生产总值(当年价格)")["unit_raw"].unique().to_list() == ["亿元"]
     # the 2021 edition has no post/telecom table
-    assert "mobile_phone_users" not in parsed(2021).summary["indicators_mapped"]
-    assert "mobile_phone_users" in parsed(2023).summary["indicators_mapped"]
-    assert {"land_area", "internet_broadband_users", "average_wage"} <= set(parsed(2019).summary["indicators_mapped"])
-    assert "elderly_care_beds" in parsed(2023).summary["indicators_mapped"]
-    # GDP in 万元 (2019 edition) and 亿元 (later): unit kept as printed
-    assert parsed(2019).observations.filter(pl.col("indicator_code") == "gdp")["unit_raw"].unique().to_list() == ["万元"]
-    assert parsed(2021).observations.filter(pl.col("indicator_code") == "gdp")["unit_raw"].unique().to_list() == ["亿元"]
+    assert labelled(parsed(2021).observations, "移动电话年末用户数").height == 0
+    assert labelled(parsed(2023).observations, "移动电话年末用户数")["unit_raw"].unique().to_list() == ["万户"]
 
 
 def test_cell_value_parsing():
@@ -297,11 +303,10 @@ def modified_grid(grid):
     return out
 
 
-def _mapped_facts(result):
-    """Mapped values with their unit as a matching key (the copy scatters spaces in unit cells too)."""
-    rows = result.observations.filter(pl.col("indicator_code").is_not_null())
-    return {(r["region_code"], r["year"], r["scope"], r["indicator_code"], normalize_text(r["unit_raw"]), r["value"])
-            for r in rows.iter_rows(named=True)}
+def _all_facts(result):
+    """Every value with its label and unit as matching keys (the copy scatters spaces in labels and unit cells)."""
+    return {(r["region_code"], r["year"], r["scope"], normalize_label(r["indicator_label_raw"]), normalize_text(r["unit_raw"]),
+             r["value"]) for r in result.observations.iter_rows(named=True)}
 
 
 @pytest.mark.parametrize("edition", [2021, 2019])
@@ -315,21 +320,19 @@ def test_modified_copy_gives_the_same_facts(tmp_path, edition):
     result = parse_yearbook(copy)
     assert result.summary["sheet_name"] == "数据"
     assert result.summary["data_year"] == edition - 1
-    assert _mapped_facts(result) == _mapped_facts(original)
+    assert _all_facts(result) == _all_facts(original)
     assert result.summary["city_rows_landed"] == original.summary["city_rows_landed"]
-    assert result.unmapped_headers.height == original.unmapped_headers.height
+    assert result.headers.height == original.headers.height
     if edition == 2021:
-        assert facts(result, PUYANG, "resident_population") == {"全市": 377.0, "市辖区": 97.0}
-        assert facts(result, PUYANG, "urban_resident_population")["全市"] == 189.0
-        assert facts(result, HEZE, "resident_population") == {"全市": 880.0}
-        assert facts(result, HEZE, "urban_resident_population") == {"全市": 446.0}
+        assert facts(result, PUYANG, "常住人口") == {"全市": 377.0, "市辖区": 97.0}
+        assert facts(result, PUYANG, "城镇常住人口")["全市"] == 189.0
+        assert facts(result, HEZE, "常住人口") == {"全市": 880.0}
+        assert facts(result, HEZE, "城镇常住人口") == {"全市": 446.0}
         # columns moved: 常住人口 no longer sits in column C
-        loc = result.observations.filter(
-            (pl.col("region_code") == PUYANG) & (pl.col("indicator_code") == "resident_population")
-        )["column_number"].to_list()
-        assert 3 not in loc
+        loc = labelled(result.observations, "常住人口").filter(pl.col("region_code") == PUYANG)["column_number"].to_list()
+        assert loc and 3 not in loc
     else:
-        assert facts(result, PUYANG, "registered_population")["全市"] == 435.0
+        assert facts(result, PUYANG, "年末户籍人口")["全市"] == 435.0
 
 
 def test_modified_copy_header_text_really_differs(tmp_path):
@@ -345,18 +348,16 @@ def test_modified_copy_header_text_really_differs(tmp_path):
 # ---------------------------------------------------------------------------
 
 
-def test_unknown_header_is_reported_and_still_lands():
+def test_unknown_header_lands_with_its_printed_label():
     sheets = read_workbook(yearbook_path(2021))
     grid = [list(row) for row in sheets["Sheet1"]]
     r, c = next((r, c) for r in range(5) for c, v in enumerate(grid[r]) if str(v).startswith("建成区绿化覆盖率"))
     grid[r][c] = "建成区绿化覆盖率（新口径） (%) Green Covered Area, new definition (%)"
     result = parse_yearbook_grid(grid, source_file="edited.xlsx", source_sha256="0" * 64, sheet_name="Sheet1")
-    unmapped = result.unmapped_headers.filter(pl.col("column_number") == c + 1)
-    assert unmapped.select("file", "label", "unit").row(0) == ("edited.xlsx", "建成区绿化覆盖率（新口径）", "%")
+    header = result.headers.filter(pl.col("column_number") == c + 1)
+    assert header.select("file", "label", "unit", "scope").row(0) == ("edited.xlsx", "建成区绿化覆盖率（新口径）", "%", "市辖区")
     cells = result.observations.filter(pl.col("column_number") == c + 1)
     assert cells.height >= 280
-    assert cells["indicator_code"].null_count() == cells.height
     assert cells["indicator_label_raw"].unique().to_list() == ["建成区绿化覆盖率（新口径）"]
     puyang = cells.filter(pl.col("region_code") == PUYANG).row(0, named=True)
-    assert puyang["value"] == facts(parsed(2021), PUYANG, "green_coverage_ratio")["市辖区"]
-    assert "green_coverage_ratio" not in result.summary["indicators_mapped"]
+    assert puyang["value"] == facts(parsed(2021), PUYANG, "建成区绿化覆盖率")["市辖区"]

@@ -11,17 +11,30 @@ import polars as pl
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, asset, multi_asset
 
 from dagster_project import config
-from dagster_project.ingest.common import QuarantineRow, SourceError, file_sha256, normalize_label, normalize_text
+from dagster_project.ingest.common import (
+    OBSERVATION_SCHEMA,
+    QuarantineRow,
+    SourceError,
+    file_sha256,
+    normalize_label,
+    normalize_text,
+)
 from dagster_project.ingest.plan_tables import CELL_COLUMNS, parse_plan_tables
-from dagster_project.ingest.reference import REFERENCE_DIR, read_reference, reference_files
+from dagster_project.ingest.reference import read_reference, reference_files
 from dagster_project.warehouse import build_connection, log_loads, replace_quarantine, replace_table
 
 RAW = ["raw"]
+PLAN_TABLE_SCOPE = "plan_table"  # source_scope of indicator-table labels in raw/reference/indicator_label_map.csv
 
 
 def _key(column: str, fn=normalize_text) -> pl.Expr:
     """A normalized matching key of a printed text column (labels, units)."""
     return pl.col(column).fill_null("").map_elements(fn, return_dtype=pl.Utf8)
+
+
+def _with_keys(df: pl.DataFrame, label: str, unit: str) -> pl.DataFrame:
+    """``label_key`` and ``unit_key``: what dbt matches against the label map and units.csv."""
+    return df.with_columns(_key(label, normalize_label).alias("label_key"), _key(unit).alias("unit_key"))
 
 
 def land(
@@ -55,38 +68,36 @@ def land(
 @multi_asset(
     specs=[
         AssetSpec(AssetKey(RAW + [f"ref_{name}"]), group_name="raw", description=f"raw/reference/{name}.csv (curated reference data)")
-        for name in reference_files(REFERENCE_DIR)
+        for name in reference_files()
     ],
     name="raw_reference",
 )
 def raw_reference(context: AssetExecutionContext):
     """Curated reference CSVs (raw/reference) → raw.ref_* tables, read by dbt staging."""
     with build_connection(context.run_id) as con:
-        for name in reference_files(REFERENCE_DIR):
+        for name in reference_files():
             df = read_reference(name)
             if name == "indicator_label_map":
-                df = df.with_columns(_key("label_printed", normalize_label).alias("label_key"))
+                df = _with_keys(df, "label_printed", "unit").with_columns(_key("assumed_unit").alias("assumed_unit_key"))
             if name == "units":
                 df = df.with_columns(_key("unit_printed").alias("unit_key"))
             n = replace_table(con, f"ref_{name}", df, context.run_id)
             yield MaterializeResult(asset_key=AssetKey(RAW + [f"ref_{name}"]), metadata={"rows": n})
 
 
-def land_files(context, table, files, parse, frame, empty_schema=None, extra_tables=None) -> MaterializeResult:
+def land_files(context, table, files, parse, frame, empty_schema=None) -> MaterializeResult:
     """Parse each file with ``parse(path) -> result``, take ``frame(result, path)`` as its rows
-    and land them all in ``raw.<table>`` (plus quarantine, load log and extra tables named
-    ``{table_name: result_attribute}``). Any failure of one file -- a SourceError, but also an
+    and land them all in ``raw.<table>`` (plus quarantine and load log). Any failure of one file -- a SourceError, but also an
     unexpected exception of the parser, MemoryError included -- quarantines that file as a whole
     (reason with the exception type) and is logged; the other files still land and the quality
     gates decide about publishing."""
-    frames, quarantine, per_file, extras = [], [], [], {}
+    frames, quarantine, per_file = [], [], []
     for path in files:
         sha = ""
         try:
             sha = file_sha256(path)
             result = parse(path)
             rows = frame(result, path)
-            file_extras = {name: getattr(result, attr) for name, attr in (extra_tables or {}).items()}
         except Exception as exc:  # noqa: BLE001 - one file's failure is that file's quarantine
             if isinstance(exc, SourceError):
                 location, reason = exc.location or "file", exc.reason
@@ -98,18 +109,11 @@ def land_files(context, table, files, parse, frame, empty_schema=None, extra_tab
             continue
         frames.append(rows)
         quarantine.extend(result.quarantine)
-        for name, df in file_extras.items():
-            extras.setdefault(name, []).append(df)
         per_file.append({"source_file": path.name, "source_sha256": sha, "rows_loaded": rows.height, "rows_quarantined": len(result.quarantine)})
         context.log.info(f"{path.name}: {rows.height} rows, {len(result.quarantine)} quarantined; {getattr(result, 'summary', '') or getattr(result, 'tables', '')}")
     if not files:
         context.log.warning(f"{table}: no source files found in {[str(d) for d in config.source_dirs()]}; landing an empty table")
-    out = land(context, table, frames, quarantine, per_file, empty_schema)
-    if extras:
-        with build_connection(context.run_id) as con:
-            for name, dfs in extras.items():
-                replace_table(con, name, pl.concat(dfs, how="diagonal_relaxed"), context.run_id)
-    return out
+    return land(context, table, frames, quarantine, per_file, empty_schema)
 
 
 def _one_file_per_plan(rows):
@@ -137,7 +141,9 @@ def raw_plan_indicator_cells(context: AssetExecutionContext) -> MaterializeResul
     plans = config.find_source_files("plans", ("*.md",))
     if not plans:
         raise SourceError(str(config.RAW_DIR / "plans"), None, "no plan documents found")
-    return land_files(context, "plan_indicator_cells", plans, parse_plan_tables, _one_file_per_plan(lambda r: r.cells), CELL_COLUMNS)
+    return land_files(context, "plan_indicator_cells", plans, parse_plan_tables,
+                      _one_file_per_plan(lambda r: r.cells.with_columns(pl.lit(PLAN_TABLE_SCOPE).alias("label_scope"))),
+                      {**CELL_COLUMNS, "label_scope": pl.Utf8})
 
 
 @asset(
@@ -149,11 +155,9 @@ def raw_plan_prose_targets(context: AssetExecutionContext) -> MaterializeResult:
     from dagster_project.ingest.prose_targets import extract_prose_targets
 
     def rows(result):
-        return result.targets.with_columns(
+        return _with_keys(result.targets, "subject", "unit").with_columns(
             pl.lit(result.plan_id).alias("plan_id"),
             pl.int_range(1, pl.len() + 1).over("line_number").alias("item_on_line"),
-            _key("subject", normalize_label).alias("label_key"),
-            _key("unit").alias("unit_key"),
         )
 
     return land_files(context, "plan_prose_targets", config.find_source_files("plans", ("*.md",)), extract_prose_targets,
@@ -165,15 +169,12 @@ def raw_plan_prose_targets(context: AssetExecutionContext) -> MaterializeResult:
 # ---------------------------------------------------------------------------
 
 
-def _observation_files_result(context, table, files, parse, empty_schema, extra_tables=None):
+def _observation_files_result(context, table, files, parse, empty_schema):
     """Land observation files: the common long shape plus the unit and label matching keys."""
     return land_files(
         context, table, files, parse,
-        lambda r, _path: r.observations.with_columns(
-            _key("unit_raw").alias("unit_key"), _key("indicator_label_raw", normalize_label).alias("label_key")
-        ),
-        {**empty_schema, "unit_key": pl.Utf8, "label_key": pl.Utf8},
-        extra_tables,
+        lambda r, _path: _with_keys(r.observations, "indicator_label_raw", "unit_raw"),
+        {**empty_schema, "label_key": pl.Utf8, "unit_key": pl.Utf8},
     )
 
 
@@ -187,31 +188,26 @@ def _observation_files_result(context, table, files, parse, empty_schema, extra_
 )
 def raw_plan_stated_values(context: AssetExecutionContext) -> MaterializeResult:
     from dagster_project.ingest.prose_targets import extract_stated_values
-    from dagster_project.ingest.yearbooks import OBSERVATION_POLARS_SCHEMA
 
     plans = config.find_source_files("plans", ("*.md",))
-    return _observation_files_result(context, "plan_stated_values", plans, extract_stated_values, OBSERVATION_POLARS_SCHEMA)
+    return _observation_files_result(context, "plan_stated_values", plans, extract_stated_values, OBSERVATION_SCHEMA)
 
 
 @asset(
     key=AssetKey(RAW + ["yearbook_observations"]),
     group_name="raw",
     description=(
-        "China City Statistical Yearbook editions (any *.xlsx under <source dir>/yearbooks/): every city × column cell, "
-        "columns matched by header label + unit through raw/reference/yearbook_columns.csv; unknown headers land "
-        "unmapped and are listed in raw.yearbook_unmapped_headers."
+        "China City Statistical Yearbook editions (any *.xlsx under <source dir>/yearbooks/): every city × column cell "
+        "with its header's label, unit and scope as printed (matched to an indicator in dbt through "
+        "raw/reference/indicator_label_map.csv, never by position; unmapped headers are listed in "
+        "intermediate.int_indicator_labels_mapped)."
     ),
 )
 def raw_yearbook_observations(context: AssetExecutionContext) -> MaterializeResult:
-    from dagster_project.ingest.yearbooks import UNMAPPED_SCHEMA, YEARBOOK_OBSERVATION_SCHEMA, parse_yearbook
+    from dagster_project.ingest.yearbooks import YEARBOOK_OBSERVATION_SCHEMA, parse_yearbook
 
     files = config.find_source_files("yearbooks", ("*.xlsx", "*.xls"))
-    with build_connection(context.run_id) as con:  # emptied first: stays empty when no file lands
-        replace_table(con, "yearbook_unmapped_headers", pl.DataFrame(schema=UNMAPPED_SCHEMA), context.run_id)
-    return _observation_files_result(
-        context, "yearbook_observations", files, parse_yearbook, YEARBOOK_OBSERVATION_SCHEMA,
-        extra_tables={"yearbook_unmapped_headers": "unmapped_headers"},
-    )
+    return _observation_files_result(context, "yearbook_observations", files, parse_yearbook, YEARBOOK_OBSERVATION_SCHEMA)
 
 
 @asset(
@@ -220,15 +216,14 @@ def raw_yearbook_observations(context: AssetExecutionContext) -> MaterializeResu
     description="2010/2020 census population by prefecture city (CSV) and 2020 by county (xlsx) under <source dir>/census/.",
 )
 def raw_census_observations(context: AssetExecutionContext) -> MaterializeResult:
-    from dagster_project.ingest.census import parse_census_city, parse_census_county
-    from dagster_project.ingest.yearbooks import OBSERVATION_POLARS_SCHEMA
+    from dagster_project.ingest.census import CENSUS_EXTRA_SCHEMA, parse_census_city, parse_census_county
 
     files = config.find_source_files("census", ("*.csv", "*.xlsx"))
 
     def parse(path):
         return parse_census_city(path) if path.suffix.lower() == ".csv" else parse_census_county(path)
 
-    return _observation_files_result(context, "census_observations", files, parse, {**OBSERVATION_POLARS_SCHEMA, "region_level": pl.Utf8})
+    return _observation_files_result(context, "census_observations", files, parse, {**OBSERVATION_SCHEMA, **CENSUS_EXTRA_SCHEMA})
 
 
 @asset(
@@ -238,10 +233,9 @@ def raw_census_observations(context: AssetExecutionContext) -> MaterializeResult
 )
 def raw_bulletin_observations(context: AssetExecutionContext) -> MaterializeResult:
     from dagster_project.ingest.bulletins import parse_bulletin_html
-    from dagster_project.ingest.yearbooks import OBSERVATION_POLARS_SCHEMA
 
     files = config.find_source_files("bulletins", ("*.html", "*.htm"))
-    return _observation_files_result(context, "bulletin_observations", files, parse_bulletin_html, OBSERVATION_POLARS_SCHEMA)
+    return _observation_files_result(context, "bulletin_observations", files, parse_bulletin_html, OBSERVATION_SCHEMA)
 
 
 @asset(
@@ -251,10 +245,9 @@ def raw_bulletin_observations(context: AssetExecutionContext) -> MaterializeResu
 )
 def raw_bulletin_facts(context: AssetExecutionContext) -> MaterializeResult:
     from dagster_project.ingest.bulletins import parse_bulletin_facts
-    from dagster_project.ingest.yearbooks import OBSERVATION_POLARS_SCHEMA
 
     files = config.find_source_files("bulletins", ("*.csv",))
-    return _observation_files_result(context, "bulletin_facts", files, parse_bulletin_facts, OBSERVATION_POLARS_SCHEMA)
+    return _observation_files_result(context, "bulletin_facts", files, parse_bulletin_facts, OBSERVATION_SCHEMA)
 
 
 LOADERS = [

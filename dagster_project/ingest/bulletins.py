@@ -9,13 +9,14 @@ the usual bulletin wording ("全市生产总值X亿元", "年末常住人口X万
 city's or province's bulletin in that wording works. Region and year come from the
 document title ("濮阳市2025年…统计公报" or "2025年濮阳市…统计公报"). A sentence that
 names another year before the figure ("经最终核实，2024年全市地区生产总值为2025.40亿元")
-gives that year. The printed label maps to an indicator code via
-``label_map('bulletin')``; a figure that matches a phrase but does not parse as a number
-goes to quarantine with the sentence.
+gives that year. A figure lands with the vocabulary label that found it (label_scope
+'bulletin'); the label becomes an indicator code in dbt (int_indicator_labels_mapped), like
+every printed label. A figure that matches a phrase but does not parse as a number goes to
+quarantine with the sentence.
 
 Facts CSV (``parse_bulletin_facts``): one figure a row; codes validated against
-regions.csv (and against the printed region name), labels mapped via
-``label_map('bulletin')``; a bad row goes to quarantine with file, row and reason.
+regions.csv (and against the printed region name); labels land as printed (label_scope
+'bulletin'); a bad row goes to quarantine with file, row and reason.
 """
 
 from __future__ import annotations
@@ -32,21 +33,21 @@ from pathlib import Path
 import polars as pl
 
 from dagster_project.ingest.common import (
+    ObservationRows,
     QuarantineRow,
     SourceError,
     csv_records,
     decode_text,
     file_sha256,
-    normalize_label,
     normalize_text,
     parse_number,
     read_source_bytes,
 )
-from dagster_project.ingest.reference import RegionLookup, label_map, read_reference, region_lookup
-from dagster_project.ingest.yearbooks import OBSERVATION_POLARS_SCHEMA
+from dagster_project.ingest.reference import RegionLookup, label_rows, read_reference, region_lookup
 
 HTML_KIND = "bulletin_html"
 FACTS_KIND = "bulletin_facts"
+LABEL_SCOPE = "bulletin"  # source_scope of the vocabulary in raw/reference/indicator_label_map.csv
 
 # "…2025年濮阳市国民经济和社会发展统计公报" / "濮阳市2025年国民经济与社会发展统计公报"
 _BULLETIN = r"国民经济(?:和|与)社会发展统计公报"
@@ -76,10 +77,10 @@ _YEAR_IN_TEXT = re.compile(r"(\d{4})年")
 class Label:
     """One printed bulletin label and how its figure is read."""
 
-    key: str  # as in the mapping file: printed label + optional [qualifier]
+    key: str  # as in the mapping file (normalized): printed label + optional [qualifier]
     printed: str  # normalized text searched for
     qualifier: str | None
-    indicator_code: str
+    indicator_code: str  # only to know the units its figure may be printed in
     unit_re: str  # printed units, longest first; a ratio may be printed "X:1" or bare
 
     def tail(self) -> re.Pattern:
@@ -92,8 +93,8 @@ def vocabulary() -> tuple[Label, ...]:
     catalogue = {r["indicator_code"]: r["canonical_unit"] for r in read_reference("indicators").iter_rows(named=True)}
     units = read_reference("units").to_dicts()
     labels = []
-    for key, row in label_map("bulletin").items():
-        code = row["indicator_code"]
+    for row in label_rows(LABEL_SCOPE):
+        key, code = row["label_key"], row["indicator_code"]
         canonical = catalogue.get(code)
         m = _QUALIFIER_RE.match(key)
         printed, qualifier = (m.group("printed"), m.group("qualifier")) if m else (key, None)
@@ -315,25 +316,6 @@ def figure_subject(text_before: str, code: str, lookup: RegionLookup) -> tuple[s
 
 
 # ---------------------------------------------------------------------------
-# Shared output helpers
-# ---------------------------------------------------------------------------
-
-
-def _empty_obs() -> dict[str, list]:
-    return {k: [] for k in OBSERVATION_POLARS_SCHEMA}
-
-
-def _add(obs: dict[str, list], **values) -> None:
-    for key in OBSERVATION_POLARS_SCHEMA:
-        obs[key].append(values.get(key))
-
-
-def _mapped(labels: dict[str, dict], label: str) -> str | None:
-    row = labels.get(normalize_label(label))
-    return row["indicator_code"] if row else None
-
-
-# ---------------------------------------------------------------------------
 # HTML bulletin
 # ---------------------------------------------------------------------------
 
@@ -364,8 +346,6 @@ def extract_figures(sentence: str, context: str = "") -> list[dict]:
         years = _YEAR_IN_TEXT.findall(text[:start])
         unit = m.group("unit")
         found.append({
-            "phrase": label.indicator_code,
-            "indicator_code": label.indicator_code,
             "label": label.key,
             "value_raw": m.group("value"),
             "unit": "ratio" if label.unit_re.startswith(":1") else unit,
@@ -394,7 +374,7 @@ def parse_bulletin_html_text(
     region_code = _region_code(region_name, lookup)
     if region_code is None:
         raise SourceError(source_file, title_line, f"region {region_name!r} of the title is not in regions.csv")
-    obs = _empty_obs()
+    obs = ObservationRows(HTML_KIND, source_file, source_sha256, LABEL_SCOPE)
     quarantine: list[QuarantineRow] = []
     counts = dict(blocks=len(blocks), sentences=0, figures_matched=0, figures_of_counties=0, figures_unattributed=0)
     for line, text in blocks:
@@ -417,14 +397,12 @@ def parse_bulletin_html_text(
                         HTML_KIND, source_file, source_sha256, location,
                         f"figure for {fig['label']!r} is not a number: {fig['value_raw']!r}", sentence))
                     continue
-                _add(obs, source_kind=HTML_KIND, source_file=source_file, source_sha256=source_sha256,
-                     source_location=location, verbatim=sentence,
-                     region_name_raw=region_name if subject == region_code else lookup.get(subject)["region_name"],
-                     region_code=subject, year=fig["year_in_text"] or year, scope="n.a.",
-                     indicator_label_raw=fig["label"], indicator_code=fig["indicator_code"],
-                     unit_raw=fig["unit"], value_raw=fig["value_raw"], value=value)
+                obs.add(source_location=location, verbatim=sentence,
+                        region_name_raw=region_name if subject == region_code else lookup.get(subject)["region_name"],
+                        region_code=subject, year=fig["year_in_text"] or year, indicator_label_raw=fig["label"],
+                        unit_raw=fig["unit"], value_raw=fig["value_raw"], value=value)
             context += sentence
-    df = pl.DataFrame(obs, schema=OBSERVATION_POLARS_SCHEMA)
+    df = obs.frame()
     summary = {"file": source_file, "region_code": region_code, "region_name": region_name, "year": year,
                "title_line": title_line, "title_kind": title_kind, **counts, "observations": df.height,
                "quarantined": len(quarantine)}
@@ -484,8 +462,8 @@ def parse_bulletin_facts(path: str | Path) -> BulletinResult:
 
     Row numbers count the header as row 1 (as a spreadsheet shows the file). Quarantined:
     unknown region code, a region name that names another region, a year or value that
-    is not a number. A label missing from ``label_map('bulletin')`` lands with a null
-    indicator code and is listed in the summary.
+    is not a number, an empty label. Labels land as printed (a label the bulletin vocabulary
+    does not know lands unmapped, see int_indicator_labels_mapped).
     """
     path = Path(path)
     sha = file_sha256(path)
@@ -495,10 +473,8 @@ def parse_bulletin_facts(path: str | Path) -> BulletinResult:
     if missing:
         raise SourceError(path.name, "row 1", f"missing column(s) {missing}")
     regions = {r["region_code"]: r for r in read_reference("regions").iter_rows(named=True)}
-    labels = label_map("bulletin")
-    obs = _empty_obs()
+    obs = ObservationRows(FACTS_KIND, path.name, sha, LABEL_SCOPE)
     quarantine: list[QuarantineRow] = []
-    unmapped: set[str] = set()
     rows = 0
     for n, row in enumerate(records, start=2):
         rows += 1
@@ -507,16 +483,12 @@ def parse_bulletin_facts(path: str | Path) -> BulletinResult:
         if reason:
             quarantine.append(QuarantineRow(FACTS_KIND, path.name, sha, f"row {n}", reason, verbatim))
             continue
-        code = _mapped(labels, row["indicator_label"])
-        if code is None:
-            unmapped.add(row["indicator_label"])
-        _add(obs, source_kind=FACTS_KIND, source_file=path.name, source_sha256=sha, source_location=f"row {n}",
-             verbatim=verbatim, region_name_raw=row["region_name"], region_code=row["region_code"].strip(),
-             year=int(parse_number(row["year"])), scope="n.a.", indicator_label_raw=row["indicator_label"],
-             indicator_code=code, unit_raw=row["unit"], value_raw=row["value"], value=parse_number(row["value"]))
-    df = pl.DataFrame(obs, schema=OBSERVATION_POLARS_SCHEMA)
-    summary = {"file": path.name, "rows": rows, "observations": df.height, "quarantined": len(quarantine),
-               "unmapped_labels": sorted(unmapped)}
+        obs.add(source_location=f"row {n}", verbatim=verbatim, region_name_raw=row["region_name"],
+                region_code=row["region_code"].strip(), year=int(parse_number(row["year"])),
+                indicator_label_raw=row["indicator_label"], unit_raw=row["unit"], value_raw=row["value"],
+                value=parse_number(row["value"]))
+    df = obs.frame()
+    summary = {"file": path.name, "rows": rows, "observations": df.height, "quarantined": len(quarantine)}
     return BulletinResult(df, quarantine, summary)
 
 

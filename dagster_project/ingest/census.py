@@ -8,7 +8,11 @@ Two files, both read by their column *names* (never positions):
 * ``census_county_2020_v1.xlsx`` -- one row per region (province, prefecture and
   county rows mixed) with ``区划代码`` and ``人口数_合计`` / ``城镇人口`` / ``乡村人口``.
 
-Every figure becomes one long observation (unit 人, scope 'n.a.'). The region code is
+Which columns hold figures, and of which census year, are the rows of
+``raw/reference/indicator_label_map.csv`` with source_scope ``census_city`` / ``census_county``
+(a column of the file's layout missing from the file is an error). Every figure becomes one
+long observation labelled with its column name (scope 'n.a.'; the files print no unit: the
+mapping row's assumed unit, 人, is applied with the indicator code in dbt). The region code is
 the file's own code, validated against ``raw/reference/regions.csv``; an unknown code
 (Hong Kong / Macao, development zones printed with 区划代码 'NA', the national total)
 goes to quarantine with the reason. The urbanization rate is *not* computed here: dbt
@@ -29,39 +33,26 @@ from pathlib import Path
 import polars as pl
 
 from dagster_project.ingest.common import (
+    ObservationRows,
     QuarantineRow,
     SourceError,
+    cell_text,
+    column_letter,
     csv_records,
     decode_text,
     file_sha256,
     parse_number,
     read_source_bytes,
+    read_workbook,
 )
-from dagster_project.ingest.reference import read_reference
-from dagster_project.ingest.yearbooks import OBSERVATION_POLARS_SCHEMA, cell_text, column_letter, read_workbook
+from dagster_project.ingest.reference import label_rows, read_reference
 
 SOURCE_KIND = "census"
-UNIT = "人"
-
-# source column -> (indicator code, census year)
-CITY_COLUMNS = {
-    "popu_2020": ("resident_population", 2020),
-    "popu_urban_2020": ("urban_resident_population", 2020),
-    "popu_rural_2020": ("rural_resident_population", 2020),
-    "popu_2010": ("resident_population", 2010),
-    "popu_urban_2010": ("urban_resident_population", 2010),
-    "popu_rural_2010": ("rural_resident_population", 2010),
-}
-COUNTY_COLUMNS = {
-    "人口数_合计": ("resident_population", 2020),
-    "城镇人口": ("urban_resident_population", 2020),
-    "乡村人口": ("rural_resident_population", 2020),
-}
+CITY_SCOPE, COUNTY_SCOPE = "census_city", "census_county"  # source_scope in indicator_label_map.csv
 COUNTY_CODE_COLUMN = "区划代码"
 COUNTY_NAME_COLUMNS = ("省", "市", "区县")
 
 CENSUS_EXTRA_SCHEMA = {"region_level": pl.Utf8}
-CENSUS_OBSERVATION_SCHEMA = {**OBSERVATION_POLARS_SCHEMA, **CENSUS_EXTRA_SCHEMA}
 
 _MISSING = {"", "NA", "N/A", "-", "—"}
 
@@ -76,9 +67,9 @@ class CensusResult:
 class _Collector:
     """Accumulates observations, quarantine rows and counts for one file."""
 
-    def __init__(self, source_file: str, sha: str):
+    def __init__(self, source_file: str, sha: str, label_scope: str):
         self.source_file, self.sha = source_file, sha
-        self.obs: dict[str, list] = {k: [] for k in CENSUS_OBSERVATION_SCHEMA}
+        self.obs = ObservationRows(SOURCE_KIND, source_file, sha, label_scope, CENSUS_EXTRA_SCHEMA)
         self.quarantine: list[QuarantineRow] = []
         self.counts = dict(rows_seen=0, rows_landed=0, rows_quarantined=0, cells_quarantined=0, empty_cells=0)
         self.regions = {r["region_code"]: r for r in read_reference("regions").iter_rows(named=True)}
@@ -98,7 +89,7 @@ class _Collector:
             return None
         return region
 
-    def add(self, *, location: str, text: str, region: dict, name_raw: str, label: str, code: str, year: int) -> None:
+    def add(self, *, location: str, text: str, region: dict, name_raw: str, label: str, year: int) -> None:
         value = parse_number(text)
         if value is None:
             if text.strip() in _MISSING:
@@ -106,21 +97,25 @@ class _Collector:
             else:
                 self.reject(location, f"not a number: {text!r} (column {label})", text, row=False)
             return
-        row = {
-            "source_kind": SOURCE_KIND, "source_file": self.source_file, "source_sha256": self.sha,
-            "source_location": location, "verbatim": text, "region_name_raw": name_raw,
-            "region_code": region["region_code"], "year": year, "scope": "n.a.",
-            "indicator_label_raw": label, "indicator_code": code, "unit_raw": UNIT,
-            "value_raw": text, "value": value, "region_level": region["level"],
-        }
-        for key, v in row.items():
-            self.obs[key].append(v)
+        self.obs.add(source_location=location, verbatim=text, region_name_raw=name_raw, region_code=region["region_code"],
+                     year=year, indicator_label_raw=label, value_raw=text, value=value, region_level=region["level"])
 
     def result(self, extra_summary: dict) -> CensusResult:
-        df = pl.DataFrame(self.obs, schema=CENSUS_OBSERVATION_SCHEMA)
+        df = self.obs.frame()
         summary = {"file": self.source_file, **self.counts, "quarantined": len(self.quarantine),
                    "observations": df.height, **extra_summary}
         return CensusResult(df, self.quarantine, summary)
+
+
+def census_columns(scope: str) -> dict[str, int]:
+    """Figure column (as printed in the header) -> census year, from the label map rows of ``scope``."""
+    rows = label_rows(scope)
+    if not rows:
+        raise SourceError("indicator_label_map.csv", None, f"no rows of source_scope {scope!r}: no census column to read")
+    undated = [r["label_printed"] for r in rows if not (r["year"] or "").strip().isdigit()]
+    if undated:
+        raise SourceError("indicator_label_map.csv", None, f"census column(s) {undated} ({scope}) without a census year")
+    return {r["label_printed"].strip(): int(r["year"]) for r in rows}
 
 
 def _require_columns(header: list[str], wanted, file_name: str, where: str) -> dict[str, int]:
@@ -140,8 +135,9 @@ def parse_census_city(path: str | Path) -> CensusResult:
     header = next(records, None)
     if not header:
         raise SourceError(path.name, 1, "empty file")
-    cols = _require_columns(header, ["city", "city_code", "province_code", *CITY_COLUMNS], path.name, "line 1")
-    out = _Collector(path.name, file_sha256(path))
+    figures = census_columns(CITY_SCOPE)
+    cols = _require_columns(header, ["city", "city_code", "province_code", *figures], path.name, "line 1")
+    out = _Collector(path.name, file_sha256(path), CITY_SCOPE)
     for row in records:
         line = reader.line_num
         if not any(cell.strip() for cell in row):
@@ -149,14 +145,14 @@ def parse_census_city(path: str | Path) -> CensusResult:
         out.counts["rows_seen"] += 1
         cell = lambda name: row[cols[name]].strip() if cols[name] < len(row) else ""  # noqa: E731
         name, code = cell("city"), cell("city_code")
-        verbatim = f"{name},{code}," + ",".join(cell(c) for c in CITY_COLUMNS)
+        verbatim = f"{name},{code}," + ",".join(cell(c) for c in figures)
         region = out.check_region(code, f"line {line}", verbatim, province_code=cell("province_code") or None)
         if region is None:
             continue
         out.counts["rows_landed"] += 1
-        for column, (indicator, year) in CITY_COLUMNS.items():
+        for column, year in figures.items():
             out.add(location=f"line {line} column {column}", text=cell(column), region=region,
-                    name_raw=name, label=column, code=indicator, year=year)
+                    name_raw=name, label=column, year=year)
     return out.result({"level": "prefecture"})
 
 
@@ -176,8 +172,9 @@ def parse_census_county(path: str | Path, sheet: str | None = None) -> CensusRes
         raise SourceError(path.name, None, f"no sheet with a '{COUNTY_CODE_COLUMN}' header (sheets: {list(sheets)})")
     grid = sheets[name]
     header = [cell_text(v).strip() for v in grid[0]]
-    cols = _require_columns(header, [COUNTY_CODE_COLUMN, *COUNTY_NAME_COLUMNS, *COUNTY_COLUMNS], path.name, f"sheet {name} row 1")
-    out = _Collector(path.name, file_sha256(path))
+    figures = census_columns(COUNTY_SCOPE)
+    cols = _require_columns(header, [COUNTY_CODE_COLUMN, *COUNTY_NAME_COLUMNS, *figures], path.name, f"sheet {name} row 1")
+    out = _Collector(path.name, file_sha256(path), COUNTY_SCOPE)
     for r, row in enumerate(grid[1:], start=2):
         cell = lambda c: cell_text(row[cols[c]]).strip() if cols[c] < len(row) else ""  # noqa: E731
         if not any(cell_text(v).strip() for v in row):
@@ -185,15 +182,15 @@ def parse_census_county(path: str | Path, sheet: str | None = None) -> CensusRes
         out.counts["rows_seen"] += 1
         code = cell(COUNTY_CODE_COLUMN)
         names = [cell(c) for c in COUNTY_NAME_COLUMNS]
-        verbatim = ",".join([code, *names, *(cell(c) for c in COUNTY_COLUMNS)])
+        verbatim = ",".join([code, *names, *(cell(c) for c in figures)])
         region = out.check_region(code, f"sheet {name} row {r}", verbatim)
         if region is None:
             continue
         out.counts["rows_landed"] += 1
-        for column, (indicator, year) in COUNTY_COLUMNS.items():
+        for column, year in figures.items():
             letter = column_letter(cols[column] + 1)
             out.add(location=f"sheet {name} cell {letter}{r} (row {r}, column {column})", text=cell(column),
-                    region=region, name_raw=names[-1], label=column, code=indicator, year=year)
+                    region=region, name_raw=names[-1], label=column, year=year)
     return out.result({"sheet_name": name})
 
 

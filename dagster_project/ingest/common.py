@@ -23,6 +23,8 @@ from pathlib import Path
 from xml.etree import ElementTree
 from xml.parsers import expat
 
+import polars as pl
+
 # ---------------------------------------------------------------------------
 # Files and provenance
 # ---------------------------------------------------------------------------
@@ -416,23 +418,97 @@ def split_label_unit(text: str) -> tuple[str, str | None]:
 
 
 # ---------------------------------------------------------------------------
+# Workbooks (yearbooks, the census county table)
+# ---------------------------------------------------------------------------
+
+
+def column_letter(column_number: int) -> str:
+    """1 -> 'A', 27 -> 'AA' (Excel column letters)."""
+    letters = ""
+    n = column_number
+    while n > 0:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def cell_text(value) -> str:
+    """A cell as text, the way it reads in the sheet (15.0 -> '15', 4.07 -> '4.07')."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
+
+
+def read_workbook(path: str | Path, kind: str = "yearbook") -> dict[str, list[list]]:
+    """All sheets of a workbook as cell grids (row 0 = Excel row 1, column 0 = A).
+
+    python-calamine aborts the whole process when a grid does not fit in memory, so the file
+    is first held to the budgets of ``kind`` in raw/reference/ingest_limits.csv: empty or
+    oversize files, a damaged zip, a zip bomb and a sheet whose used range is too large are
+    refused with a SourceError before calamine sees them (:func:`check_xlsx_archive`).
+    A legacy .xls (not a zip) is only held to the file-size budget."""
+    from python_calamine import CalamineWorkbook
+
+    path = Path(path)
+    data = read_source_bytes(path, kind)
+    if data.startswith(b"PK") or path.suffix.lower() in (".xlsx", ".xlsm"):
+        check_xlsx_archive(data, path.name)
+    try:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        return {name: wb.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in wb.sheet_names}
+    except Exception as exc:  # calamine raises its own error types
+        raise SourceError(path.name, None, f"cannot open workbook: {type(exc).__name__}: {exc}") from exc
+
+
+# ---------------------------------------------------------------------------
 # The one long shape every source of *actuals* lands in (raw.*_observations)
 # ---------------------------------------------------------------------------
 
-OBSERVATION_SCHEMA = {
-    "source_kind": "str",        # yearbook | census | bulletin_html | bulletin_facts
-    "source_file": "str",        # file name (no directory: directories are configuration)
-    "source_sha256": "str",
-    "source_location": "str",    # 'sheet S row R col C (header …)' | 'line N' | 'row N column X'
-    "verbatim": "str",           # the cell text or the sentence the number was read from
-    "region_name_raw": "str",
-    "region_code": "str",        # GB/T 2260, null only in quarantine
-    "year": "int",
-    "scope": "str",              # 全市 | 市辖区 | n.a.
-    "indicator_label_raw": "str",
-    "indicator_code": "str",     # null when the label is not (yet) mapped: kept, reported as unmapped
-    "unit_raw": "str",
-    "value_raw": "str",
-    "value": "float",
+# What the source printed and where, never what it means: the printed label becomes a catalogue
+# indicator code in one step in dbt (int_indicator_labels_mapped), through the rows of
+# raw/reference/indicator_label_map.csv whose source_scope is the observation's label_scope.
+OBSERVATION_SCHEMA: dict[str, pl.DataType] = {
+    "source_kind": pl.Utf8,          # yearbook | census | bulletin_html | bulletin_facts | plan_statement
+    "source_file": pl.Utf8,          # file name (no directory: directories are configuration)
+    "source_sha256": pl.Utf8,
+    "source_location": pl.Utf8,      # 'sheet S cell C12 (row R, column C)' | 'line N' | 'row N'
+    "verbatim": pl.Utf8,             # the cell text or the sentence the number was read from
+    "region_name_raw": pl.Utf8,
+    "region_code": pl.Utf8,          # GB/T 2260, null only in quarantine
+    "year": pl.Int64,
+    "scope": pl.Utf8,                # 全市 | 市辖区 | n.a.
+    "label_scope": pl.Utf8,          # the label map's source_scope the label belongs to (yearbook, census_city, bulletin, prose …)
+    "indicator_label_raw": pl.Utf8,  # the label as printed (a bulletin: the vocabulary entry that found the figure)
+    "unit_raw": pl.Utf8,             # the unit as printed, null when none is
+    "value_raw": pl.Utf8,
+    "value": pl.Float64,
 }
 OBSERVATION_COLUMNS = list(OBSERVATION_SCHEMA)
+
+
+class ObservationRows:
+    """One file's observations, collected row by row in :data:`OBSERVATION_SCHEMA` (plus the
+    source's own ``extra_schema`` columns). What is the same for every row of the file is given
+    once; a row names only its own values, and a column no schema knows is an error."""
+
+    def __init__(self, source_kind: str, source_file: str, source_sha256: str, label_scope: str,
+                 extra_schema: dict[str, pl.DataType] | None = None):
+        self.schema = {**OBSERVATION_SCHEMA, **(extra_schema or {})}
+        self.file_values = {"source_kind": source_kind, "source_file": source_file, "source_sha256": source_sha256,
+                            "label_scope": label_scope, "scope": "n.a."}
+        self.columns: dict[str, list] = {name: [] for name in self.schema}
+
+    def add(self, **values) -> None:
+        unknown = set(values) - set(self.schema)
+        if unknown:
+            raise KeyError(f"not an observation column: {sorted(unknown)}")
+        row = {**self.file_values, **values}
+        for name, column in self.columns.items():
+            column.append(row.get(name))
+
+    def frame(self) -> pl.DataFrame:
+        return pl.DataFrame(self.columns, schema=self.schema)

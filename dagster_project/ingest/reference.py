@@ -13,15 +13,15 @@ from dagster_project.ingest.common import normalize_label, normalize_text
 REFERENCE_DIR = Path(__file__).resolve().parents[2] / "raw" / "reference"
 
 
-def reference_files(directory: Path = REFERENCE_DIR) -> dict[str, Path]:
-    """name (file stem) -> path for every reference CSV."""
-    return {p.stem: p for p in sorted(directory.glob("*.csv"))}
+def reference_files() -> dict[str, Path]:
+    """name (file stem) -> path for every reference CSV of REFERENCE_DIR (read when called, so a
+    test can point REFERENCE_DIR at a modified copy)."""
+    return {p.stem: p for p in sorted(REFERENCE_DIR.glob("*.csv"))}
 
 
-def read_reference(name: str, directory: Path = REFERENCE_DIR) -> pl.DataFrame:
+def read_reference(name: str) -> pl.DataFrame:
     """Read one reference CSV with every column as text (codes keep leading zeros)."""
-    path = directory / f"{name}.csv"
-    return pl.read_csv(path, infer_schema=False)
+    return pl.read_csv(REFERENCE_DIR / f"{name}.csv", infer_schema=False)
 
 
 class RegionLookup:
@@ -80,11 +80,18 @@ class RegionLookup:
 
 @lru_cache(maxsize=1)
 def region_lookup() -> RegionLookup:
-    aliases = read_reference("region_aliases") if (REFERENCE_DIR / "region_aliases.csv").exists() else None
+    aliases = read_reference("region_aliases") if "region_aliases" in reference_files() else None
     return RegionLookup(read_reference("regions"), aliases)
 
 
-def label_map(scope: str) -> dict[str, dict]:
-    """normalized printed label -> mapping row, for one source scope (plan_table, bulletin, …)."""
+def label_rows(scope: str) -> list[dict]:
+    """The rows of the one label mapping file, raw/reference/indicator_label_map.csv, of one
+    ``source_scope`` (yearbook, census_city, census_county, bulletin, plan_table, prose), each with
+    its normalized ``label_key``.
+
+    A printed label becomes a catalogue code in one step only, in dbt (int_indicator_labels_mapped).
+    Python reads these rows where a reader needs its vocabulary to do its job at all: the bulletin
+    reader searches a page for these labels (and reads the units of their indicators), the census
+    reader reads these columns (and their census year)."""
     df = read_reference("indicator_label_map").filter(pl.col("source_scope") == scope)
-    return {normalize_label(r["label_printed"]): r for r in df.iter_rows(named=True)}
+    return [{**r, "label_key": normalize_label(r["label_printed"])} for r in df.iter_rows(named=True)]

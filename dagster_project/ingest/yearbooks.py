@@ -8,9 +8,11 @@ One workbook per edition; edition YYYY holds data for year YYYY-1. The parser is
    from that title, never from the file name;
 2. resolve the multi-row bilingual header of every column into a :class:`HeaderColumn`
    (section, Chinese label, parent label, unit, scope 全市/市辖区, English label);
-3. map (normalized label, unit, scope) to an indicator code through
-   ``raw/reference/yearbook_columns.csv`` -- never by column position; an unknown header
-   is reported in ``unmapped_headers`` and its cells still land with a null code;
+3. emit every cell with its header's label, unit and scope as printed (``headers`` lists
+   every column). Which indicator a column is, is decided in one place, in dbt
+   (int_indicator_labels_mapped): the rows of ``raw/reference/indicator_label_map.csv`` with
+   source_scope 'yearbook' match the normalized label, unit and scope -- never the column
+   position; a header no row matches lands unmapped;
 4. walk the city rows: province heading rows (a province name and no values) only set
    the province context used to disambiguate city names; every other row is a city row
    that either lands (one observation per non-empty cell) or goes to quarantine.
@@ -27,13 +29,13 @@ Decisions (documented here because they are choices):
   in the summary. Any other non-numeric cell text is quarantined cell by cell, and so is
   text that only looks like a number after guessing (OCR "1 1.44", "4846,48").
 * When a header prints no unit, the unit is taken from the unit-only cell below it, then
-  from the parent header, then from the section title. If there is still none, a
-  mapping row may supply ``assumed_unit`` (``unit_source`` = 'mapping').
+  from the parent header, then from the section title. If there is still none, the unit
+  stays null here and a mapping row may supply ``assumed_unit`` in dbt (``unit_source``
+  = 'mapping').
 """
 
 from __future__ import annotations
 
-import io
 import re
 import time
 import unicodedata
@@ -44,20 +46,21 @@ from typing import Iterable, Sequence
 import polars as pl
 
 from dagster_project.ingest.common import (
-    OBSERVATION_COLUMNS,
     OBSERVATION_SCHEMA,
+    ObservationRows,
     QuarantineRow,
     SourceError,
-    check_xlsx_archive,
+    cell_text,
+    column_letter,
     file_sha256,
-    normalize_label,
     normalize_text,
-    read_source_bytes,
+    read_workbook,
     split_label_unit,
 )
-from dagster_project.ingest.reference import RegionLookup, read_reference, region_lookup
+from dagster_project.ingest.reference import RegionLookup, region_lookup
 
 SOURCE_KIND = "yearbook"
+LABEL_SCOPE = "yearbook"  # source_scope of its rows in raw/reference/indicator_label_map.csv
 
 TITLE_RE = re.compile(r"中国\s*(\d{4})\s*年\s*地级以上城市数据")
 
@@ -70,20 +73,21 @@ YEARBOOK_EXTRA_SCHEMA = {
     "header_section": pl.Utf8,    # the table the column belongs to ("2-1 人口数")
     "header_label_en": pl.Utf8,
     "population_basis": pl.Utf8,  # 'registered' (户籍) | 'resident' (常住) | null, read from the header text
-    "unit_source": pl.Utf8,       # header | unit_cell | parent | section | mapping | null
+    "unit_source": pl.Utf8,       # header | unit_cell | parent | section | null (none printed)
 }
+YEARBOOK_OBSERVATION_SCHEMA = {**OBSERVATION_SCHEMA, **YEARBOOK_EXTRA_SCHEMA}
 
-_POLARS_TYPES = {"str": pl.Utf8, "int": pl.Int64, "float": pl.Float64}
-OBSERVATION_POLARS_SCHEMA = {name: _POLARS_TYPES[t] for name, t in OBSERVATION_SCHEMA.items()}
-YEARBOOK_OBSERVATION_SCHEMA = {**OBSERVATION_POLARS_SCHEMA, **YEARBOOK_EXTRA_SCHEMA}
-
-UNMAPPED_SCHEMA = {
+# every resolved data column of a sheet, with or without values: what the header rows say
+HEADER_SCHEMA = {
     "file": pl.Utf8,
     "column_number": pl.Int64,
+    "column_letter": pl.Utf8,
+    "label_scope": pl.Utf8,
     "label": pl.Utf8,
     "unit": pl.Utf8,
-    "column_letter": pl.Utf8,
+    "unit_source": pl.Utf8,
     "scope": pl.Utf8,
+    "population_basis": pl.Utf8,
     "header_section": pl.Utf8,
     "header_label_en": pl.Utf8,
 }
@@ -112,13 +116,11 @@ class HeaderColumn:
     column_letter: str
     section: str
     label: str  # Chinese label without its unit, whitespace collapsed
-    label_key: str  # normalize_label(label): the mapping key
     parent: str | None
     unit: str | None
     unit_source: str | None
     scope: str  # 全市 | 市辖区 | n.a.
     label_en: str
-    indicator_code: str | None = None
     population_basis: str | None = None
 
 
@@ -126,35 +128,14 @@ class HeaderColumn:
 class YearbookResult:
     observations: pl.DataFrame
     quarantine: list[QuarantineRow]
-    unmapped_headers: pl.DataFrame
+    headers: pl.DataFrame  # HEADER_SCHEMA: every data column, mapped or not
     summary: dict
-    headers: list[HeaderColumn] = field(default_factory=list)
+    columns: list[HeaderColumn] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------
 # Small helpers
 # ---------------------------------------------------------------------------
-
-
-def column_letter(column_number: int) -> str:
-    """1 -> 'A', 27 -> 'AA' (Excel column letters)."""
-    letters = ""
-    n = column_number
-    while n > 0:
-        n, rem = divmod(n - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def cell_text(value) -> str:
-    """A cell as text, the way it reads in the sheet (15.0 -> '15', 4.07 -> '4.07')."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    return str(value)
 
 
 def _collapse(text: str) -> str:
@@ -233,27 +214,6 @@ def parse_yearbook_value(value) -> tuple[float | None, str | None]:
 # ---------------------------------------------------------------------------
 # Sheet selection and layout
 # ---------------------------------------------------------------------------
-
-
-def read_workbook(path: str | Path, kind: str = "yearbook") -> dict[str, list[list]]:
-    """All sheets of a workbook as cell grids (row 0 = Excel row 1, column 0 = A).
-
-    python-calamine aborts the whole process when a grid does not fit in memory, so the file
-    is first held to the budgets of ``kind`` in raw/reference/ingest_limits.csv: empty or
-    oversize files, a damaged zip, a zip bomb and a sheet whose used range is too large are
-    refused with a SourceError before calamine sees them (:func:`check_xlsx_archive`).
-    A legacy .xls (not a zip) is only held to the file-size budget."""
-    from python_calamine import CalamineWorkbook
-
-    path = Path(path)
-    data = read_source_bytes(path, kind)
-    if data.startswith(b"PK") or path.suffix.lower() in (".xlsx", ".xlsm"):
-        check_xlsx_archive(data, path.name)
-    try:
-        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        return {name: wb.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in wb.sheet_names}
-    except Exception as exc:  # calamine raises its own error types
-        raise SourceError(path.name, None, f"cannot open workbook: {type(exc).__name__}: {exc}") from exc
 
 
 def find_title(grid: Sequence[Sequence], max_rows: int = 6, max_cols: int = 6) -> tuple[int, int, int] | None:
@@ -385,7 +345,6 @@ def resolve_headers(grid: Sequence[Sequence], layout: _Layout) -> list[HeaderCol
                 column_letter=column_letter(c + 1),
                 section=section,
                 label=label,
-                label_key=normalize_label(label),
                 parent=parent,
                 unit=unit,
                 unit_source=unit_source,
@@ -395,42 +354,6 @@ def resolve_headers(grid: Sequence[Sequence], layout: _Layout) -> list[HeaderCol
             )
         )
     return columns
-
-
-# ---------------------------------------------------------------------------
-# Column mapping (raw/reference/yearbook_columns.csv)
-# ---------------------------------------------------------------------------
-
-
-def load_column_mapping(mapping: pl.DataFrame | None = None) -> list[dict]:
-    """Mapping rows with their match keys (label_key / unit normalized)."""
-    df = mapping if mapping is not None else read_reference("yearbook_columns")
-    rows = []
-    for row in df.iter_rows(named=True):
-        rows.append(
-            {
-                **row,
-                "_label": normalize_label(row["label_key"]),
-                "_unit": normalize_text(row.get("unit") or ""),
-                "_scope": normalize_text(row.get("scope") or ""),
-            }
-        )
-    return rows
-
-
-def map_columns(columns: list[HeaderColumn], mapping_rows: list[dict]) -> None:
-    """Set indicator_code (and an assumed unit where the header prints none) in place."""
-    for col in columns:
-        unit_key = normalize_text(col.unit or "")
-        for row in mapping_rows:
-            if row["_label"] != col.label_key or row["_unit"] != unit_key:
-                continue
-            if row["_scope"] and row["_scope"] != col.scope:
-                continue
-            col.indicator_code = row["indicator_code"] or None
-            if col.unit is None and row.get("assumed_unit"):
-                col.unit, col.unit_source = row["assumed_unit"], "mapping"
-            break
 
 
 # ---------------------------------------------------------------------------
@@ -474,7 +397,6 @@ def parse_yearbook_grid(
     source_file: str,
     source_sha256: str,
     sheet_name: str,
-    mapping: pl.DataFrame | None = None,
     lookup: RegionLookup | None = None,
 ) -> YearbookResult:
     """Parse one data sheet given as a cell grid (row 0 = Excel row 1)."""
@@ -484,9 +406,8 @@ def parse_yearbook_grid(
     columns = resolve_headers(grid, layout)
     if not columns:
         raise SourceError(source_file, f"sheet {sheet_name}", "no data column headers found")
-    map_columns(columns, load_column_mapping(mapping))
 
-    obs: dict[str, list] = {name: [] for name in YEARBOOK_OBSERVATION_SCHEMA}
+    obs = ObservationRows(SOURCE_KIND, source_file, source_sha256, LABEL_SCOPE, YEARBOOK_EXTRA_SCHEMA)
     quarantine: list[QuarantineRow] = []
     counts = dict(city_rows_seen=0, city_rows_landed=0, province_rows=0, rows_quarantined=0,
                   cells_quarantined=0, empty_cells=0, blank_rows=0)
@@ -549,17 +470,25 @@ def parse_yearbook_grid(
             if number is None:
                 counts["empty_cells"] += 1
                 continue
-            _append(obs, source_file, source_sha256, sheet_name, layout, col, row_no, name_raw, code, text, number)
+            obs.add(
+                source_location=f"sheet {sheet_name} cell {col.column_letter}{row_no} (row {row_no}, column {col.column_number})",
+                verbatim=text, region_name_raw=name_raw, region_code=code, year=layout.data_year, scope=col.scope,
+                indicator_label_raw=col.label, unit_raw=col.unit, value_raw=text, value=number,
+                edition=layout.data_year + 1, sheet_name=sheet_name, row_number=row_no, column_number=col.column_number,
+                header_section=col.section, header_label_en=col.label_en, population_basis=col.population_basis,
+                unit_source=col.unit_source,
+            )
 
-    observations = pl.DataFrame(obs, schema=YEARBOOK_OBSERVATION_SCHEMA)
-    unmapped = pl.DataFrame(
+    observations = obs.frame()
+    headers = pl.DataFrame(
         [
-            {"file": source_file, "column_number": c.column_number, "label": c.label, "unit": c.unit,
-             "column_letter": c.column_letter, "scope": c.scope, "header_section": c.section,
+            {"file": source_file, "column_number": c.column_number, "column_letter": c.column_letter,
+             "label_scope": LABEL_SCOPE, "label": c.label, "unit": c.unit, "unit_source": c.unit_source,
+             "scope": c.scope, "population_basis": c.population_basis, "header_section": c.section,
              "header_label_en": c.label_en}
-            for c in columns if c.indicator_code is None
+            for c in columns
         ],
-        schema=UNMAPPED_SCHEMA,
+        schema=HEADER_SCHEMA,
     )
     summary = {
         "file": source_file,
@@ -570,12 +499,9 @@ def parse_yearbook_grid(
         "quarantined": len(quarantine),
         "observations": observations.height,
         "columns": len(columns),
-        "columns_mapped": sum(1 for c in columns if c.indicator_code),
-        "columns_unmapped": unmapped.height,
-        "indicators_mapped": sorted({c.indicator_code for c in columns if c.indicator_code}),
         "parse_seconds": round(time.perf_counter() - started, 3),
     }
-    return YearbookResult(observations, quarantine, unmapped, summary, columns)
+    return YearbookResult(observations, quarantine, headers, summary, columns)
 
 
 def _row_verbatim(non_empty, name_raw: str | None = None) -> str:
@@ -585,69 +511,30 @@ def _row_verbatim(non_empty, name_raw: str | None = None) -> str:
     return " | ".join(parts) + (f" | … (+{more} cells)" if more > 0 else "")
 
 
-def _append(obs, source_file, sha, sheet, layout, col: HeaderColumn, row_no, name_raw, code, text, number):
-    values = {
-        "source_kind": SOURCE_KIND,
-        "source_file": source_file,
-        "source_sha256": sha,
-        "source_location": f"sheet {sheet} cell {col.column_letter}{row_no} (row {row_no}, column {col.column_number})",
-        "verbatim": text,
-        "region_name_raw": name_raw,
-        "region_code": code,
-        "year": layout.data_year,
-        "scope": col.scope,
-        "indicator_label_raw": col.label,
-        "indicator_code": col.indicator_code,
-        "unit_raw": col.unit,
-        "value_raw": text,
-        "value": number,
-        "edition": layout.data_year + 1,
-        "sheet_name": sheet,
-        "row_number": row_no,
-        "column_number": col.column_number,
-        "header_section": col.section,
-        "header_label_en": col.label_en,
-        "population_basis": col.population_basis,
-        "unit_source": col.unit_source,
-    }
-    for key, value in values.items():
-        obs[key].append(value)
-
-
 # ---------------------------------------------------------------------------
 # Public entry points
 # ---------------------------------------------------------------------------
 
 
-def parse_yearbook(
-    path: str | Path,
-    mapping: pl.DataFrame | None = None,
-    lookup: RegionLookup | None = None,
-) -> YearbookResult:
-    """Parse one yearbook workbook (.xlsx) into observations, quarantine and a summary."""
+def parse_yearbook(path: str | Path, lookup: RegionLookup | None = None) -> YearbookResult:
+    """Parse one yearbook workbook (.xlsx) into observations, headers, quarantine and a summary."""
     path = Path(path)
     sheets = read_workbook(path)
     sheet = pick_data_sheet(sheets, path.name)
     return parse_yearbook_grid(
-        sheets[sheet], source_file=path.name, source_sha256=file_sha256(path),
-        sheet_name=sheet, mapping=mapping, lookup=lookup,
+        sheets[sheet], source_file=path.name, source_sha256=file_sha256(path), sheet_name=sheet, lookup=lookup,
     )
 
 
-def parse_yearbooks(paths: Iterable[str | Path], mapping: pl.DataFrame | None = None) -> YearbookResult:
+def parse_yearbooks(paths: Iterable[str | Path]) -> YearbookResult:
     """Parse several editions and stack their results (summary: one entry per file)."""
-    results = [parse_yearbook(p, mapping=mapping) for p in sorted(map(Path, paths))]
+    results = [parse_yearbook(p) for p in sorted(map(Path, paths))]
     if not results:
         raise SourceError("(none)", None, "no yearbook files given")
     return YearbookResult(
         observations=pl.concat([r.observations for r in results]),
         quarantine=[q for r in results for q in r.quarantine],
-        unmapped_headers=pl.concat([r.unmapped_headers for r in results]),
+        headers=pl.concat([r.headers for r in results]),
         summary={"files": [r.summary for r in results]},
-        headers=[h for r in results for h in r.headers],
+        columns=[c for r in results for c in r.columns],
     )
-
-
-def observations_core(df: pl.DataFrame) -> pl.DataFrame:
-    """Only the common observation columns (for stacking with other sources)."""
-    return df.select(OBSERVATION_COLUMNS)

@@ -11,9 +11,13 @@ file, the line and the reason, never as a guessed number. The rules, module by m
 
 * the plan's city, id and period years: :mod:`dagster_project.ingest.plan_identity` (shared
   with the table reader);
-* :mod:`.vocabulary` units, words and the subject map; :mod:`.text` text units (paragraphs,
+* :mod:`.vocabulary` units and words; :mod:`.text` text units (paragraphs,
   action-table cells); :mod:`.years` the target year; :mod:`.values` value, unit, comparator,
   subject; :mod:`.extractor` sentences, clauses, region, rows.
+
+A target's ``subject`` is what the sentence names (label_scope 'prose'); which indicator it is,
+is decided in one place, in dbt (int_indicator_labels_mapped), by the rows of
+``raw/reference/indicator_label_map.csv`` with source_scope 'prose'.
 
 Stated values (``extract_stated_values``): the same reading with the year rule reversed gives
 what a plan *states* about years before its period ("2020 年，…城乡居民收入比缩小到 2.26",
@@ -29,17 +33,16 @@ from pathlib import Path
 
 import polars as pl
 
-from dagster_project.ingest.common import OBSERVATION_COLUMNS, QuarantineRow, read_source_lines
+from dagster_project.ingest.common import ObservationRows, QuarantineRow, read_source_lines
 from dagster_project.ingest.plan_identity import plan_identity
 from dagster_project.ingest.prose_targets.extractor import Extractor
 from dagster_project.ingest.prose_targets.text import build_units
 from dagster_project.ingest.prose_targets.vocabulary import (
+    LABEL_SCOPE,
     SOURCE_KIND_ACTION,
     SOURCE_KIND_PROSE,
     SOURCE_KIND_STATED,
-    load_subject_map,
 )
-from dagster_project.ingest.reference import REFERENCE_DIR
 
 __all__ = [
     "SOURCE_KIND_ACTION", "SOURCE_KIND_PROSE", "SOURCE_KIND_STATED", "TARGET_COLUMNS", "TARGET_SCHEMA",
@@ -62,7 +65,7 @@ TARGET_SCHEMA: dict[str, pl.DataType] = {
     "unit": pl.String,
     "region_name": pl.String,
     "region_code": pl.String,
-    "indicator_code": pl.String,
+    "label_scope": pl.String,
     "direction_hint": pl.String,
     "is_cumulative": pl.Boolean,
     "period_start": pl.Int64,
@@ -84,9 +87,9 @@ class ProseTargetsResult:
     summary: str = ""
 
 
-def extract_prose_targets(path: str | Path, subject_map_dir: Path = REFERENCE_DIR) -> ProseTargetsResult:
+def extract_prose_targets(path: str | Path) -> ProseTargetsResult:
     """Extract the numeric targets written in a plan's prose and action tables (see module doc)."""
-    ex = _run_extractor(Path(path), subject_map_dir, stated=False)
+    ex = _run_extractor(Path(path), stated=False)
     df = pl.DataFrame(ex.rows, schema=TARGET_SCHEMA, orient="row") if ex.rows else pl.DataFrame(schema=TARGET_SCHEMA)
     return ProseTargetsResult(
         targets=df.select(TARGET_COLUMNS), quarantine=ex.quarantine, city_name=ex.city.name, city_code=ex.city.code,
@@ -94,11 +97,11 @@ def extract_prose_targets(path: str | Path, subject_map_dir: Path = REFERENCE_DI
     )
 
 
-def _run_extractor(path: Path, subject_map_dir: Path, stated: bool) -> Extractor:
+def _run_extractor(path: Path, stated: bool) -> Extractor:
     lines = read_source_lines(path, "plan")
     plan = plan_identity(lines, path.name)
     units = build_units(lines, plan.start_year, plan.doc_year)
-    ex = Extractor(path, lines, plan, load_subject_map(subject_map_dir), stated=stated)
+    ex = Extractor(path, lines, plan, stated=stated)
     ex.run(units)
     return ex
 
@@ -108,13 +111,13 @@ def _run_extractor(path: Path, subject_map_dir: Path, stated: bool) -> Extractor
 # ---------------------------------------------------------------------------
 
 
-def extract_stated_values(path: str | Path, subject_map_dir: Path = REFERENCE_DIR) -> ProseTargetsResult:
+def extract_stated_values(path: str | Path) -> ProseTargetsResult:
     """Values a plan's prose *states* for years before the plan period, e.g. 濮阳's
     "2020 年，全市农村居民人均可支配收入达到 14881 元，…城乡居民收入比缩小到 2.26" or
     "城乡居民收入差距从 2015 年的 2.55 缩小至 2020 年的 2.26", as rows of the common
     observation shape (source_kind ``plan_statement``).
 
-    The same clause, value, unit, subject, region and indicator rules as the targets apply
+    The same clause, value, unit, subject and region rules as the targets apply
     (module doc), with the year rule reversed: a year phrase names a *stated* year when it
     is before ``start_year`` (clause-initial "2020 年，", "到/截至 2020 年底", "“十三五”末",
     and the from-to pattern above); later years end the context.  Only exact statements
@@ -122,37 +125,23 @@ def extract_stated_values(path: str | Path, subject_map_dir: Path = REFERENCE_DI
     clause (累计) is not a point value and is left out, as are action tables (what is to
     be done, not what was).  Prose paragraphs only: indicator tables are ``plan_tables``'.
     """
-    from dagster_project.ingest.yearbooks import OBSERVATION_POLARS_SCHEMA
-
-    ex = _run_extractor(Path(path), subject_map_dir, stated=True)
-    out = []
+    ex = _run_extractor(Path(path), stated=True)
+    obs = ObservationRows(SOURCE_KIND_STATED, ex.path.name, ex.sha, LABEL_SCOPE)
     n_bounded = 0
     for r in ex.rows:
         if r["comparator"] not in ("=", "≈") or r["value_high"] is not None or r["is_cumulative"]:
             n_bounded += 1
             continue
-        out.append(
-            {
-                "source_kind": SOURCE_KIND_STATED,
-                "source_file": r["source_file"],
-                "source_sha256": r["source_sha256"],
-                "source_location": f"line {r['line_number']}",
-                "verbatim": r["sentence"],
-                "region_name_raw": r["region_name"],
-                "region_code": r["region_code"],
-                "year": r["target_year"],
-                "scope": "n.a.",
-                "indicator_label_raw": r["subject"],
-                "indicator_code": r["indicator_code"],
-                # "ratio" is the reader's name for a ratio printed without unit (…比缩小到 2.26): keep it unprinted
-                "unit_raw": None if r["unit"] == "ratio" and ":" not in r["clause"] else r["unit"],
-                "value_raw": r["value_text"],
-                "value": r["value"],
-            }
+        obs.add(
+            source_location=f"line {r['line_number']}", verbatim=r["sentence"], region_name_raw=r["region_name"],
+            region_code=r["region_code"], year=r["target_year"], indicator_label_raw=r["subject"],
+            # "ratio" is the reader's name for a ratio printed without unit (…比缩小到 2.26): keep it unprinted
+            unit_raw=None if r["unit"] == "ratio" and ":" not in r["clause"] else r["unit"],
+            value_raw=r["value_text"], value=r["value"],
         )
-    df = pl.DataFrame(out, schema=OBSERVATION_POLARS_SCHEMA, orient="row") if out else pl.DataFrame(schema=OBSERVATION_POLARS_SCHEMA)
+    df = obs.frame()
     summary = f"{df.height} stated values, {n_bounded} bounded/cumulative statements left out"
     return ProseTargetsResult(
-        observations=df.select(OBSERVATION_COLUMNS), quarantine=ex.quarantine,
+        observations=df, quarantine=ex.quarantine,
         city_name=ex.city.name, city_code=ex.city.code, plan_id=ex.plan.plan_id, summary=summary,
     )

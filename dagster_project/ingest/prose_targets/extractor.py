@@ -17,13 +17,14 @@ from pathlib import Path
 
 import polars as pl
 
-from dagster_project.ingest.common import QuarantineRow, file_sha256, normalize_label, normalize_text
+from dagster_project.ingest.common import QuarantineRow, file_sha256, normalize_text
 from dagster_project.ingest.plan_identity import PlanIdentity
 from dagster_project.ingest.prose_targets.text import NText, Unit
 from dagster_project.ingest.prose_targets.values import Candidate, ValueReader
 from dagster_project.ingest.prose_targets.vocabulary import (
     BUILD_VERBS,
     CLAUSE_END,
+    LABEL_SCOPE,
     NUM_RE,
     QUOTA_MARKERS,
     SENTENCE_END,
@@ -68,8 +69,7 @@ def _city(plan: PlanIdentity) -> City:
 
 
 class Extractor(ValueReader):
-    def __init__(self, path: Path, lines: list[str], plan: PlanIdentity, subject_map: dict[str, str],
-                 stated: bool = False):
+    def __init__(self, path: Path, lines: list[str], plan: PlanIdentity, stated: bool = False):
         self.path = path
         # stated=True reads what the plan states about the past (years before start_year)
         # instead of its targets: same clauses, values and subjects, the opposite year rule
@@ -80,7 +80,6 @@ class Extractor(ValueReader):
         self.doc_year = plan.doc_year or 0
         self.start_year = plan.start_year or 0
         self.years = YearRule(self.start_year, self.doc_year, stated)
-        self.subject_map = subject_map
         self.sha = file_sha256(path)
         self.rows: list[dict] = []
         self.quarantine: list[QuarantineRow] = []
@@ -258,10 +257,6 @@ class Extractor(ValueReader):
             region_name, region_code = self.city.name, self.city.code
         else:
             region_name, region_code = region
-        key = normalize_label(subject)
-        if key.startswith("全市"):
-            key = key[2:]
-        indicator = self.subject_map.get(key)
         self.rows.append(
             {
                 "source_kind": unit.kind,
@@ -279,7 +274,7 @@ class Extractor(ValueReader):
                 "unit": c.unit,
                 "region_name": region_name,
                 "region_code": region_code,
-                "indicator_code": indicator,
+                "label_scope": LABEL_SCOPE,
                 "direction_hint": c.direction,
                 "is_cumulative": c.ctx.cumulative or cumulative_clause,
                 "period_start": c.ctx.period[0] if c.ctx.period else None,

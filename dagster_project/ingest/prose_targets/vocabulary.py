@@ -1,14 +1,12 @@
 """What the prose reader recognises: source kinds, sentence and clause ends, the units a value
 may carry, words that make a number a delta or a duration, build verbs, quota markers, subject
-leads and qualifiers, and the subject → indicator map.
+leads and qualifiers. (Which indicator a subject is, is not decided here: see the package doc.)
 
     * A value needs a unit of :func:`vocabulary`: the generic rows of ``raw/reference/units.csv``
       (%, counts with measure words, money, areas, capacities, …), so every accepted value
       normalises; a unit whose canonical unit is ``count``/``persons`` is a measure word.
     * Deltas and durations/distances printed after a number (个百分点, 小时, 分钟, 米, 年, 天,
       岁, 星级 …) make it no target, unless a longer real unit starts there (平方米, 公里).
-    * ``indicator_code`` comes from ``raw/reference/prose_subject_map.csv`` (normalised subject,
-      a leading 全市 dropped, must equal a mapped phrase); null otherwise.
 """
 
 from __future__ import annotations
@@ -16,16 +14,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
-import polars as pl
-
-from dagster_project.ingest.common import normalize_label, normalize_text
-from dagster_project.ingest.reference import REFERENCE_DIR, read_reference
+from dagster_project.ingest.common import normalize_text
+from dagster_project.ingest.reference import read_reference
 
 SOURCE_KIND_PROSE = "prose"
 SOURCE_KIND_ACTION = "action_table"
 SOURCE_KIND_STATED = "plan_statement"
+LABEL_SCOPE = "prose"  # source_scope of subjects (targets and stated values) in raw/reference/indicator_label_map.csv
 
 SENTENCE_END = set("。;!?")
 CLAUSE_END = set(",")
@@ -47,14 +43,6 @@ SUBJECT_LEAD = ("以及", "其中", "同时", "力争", "确保", "争取", "并
 SUBJECT_QUALIFIERS = (
     "中心城区", "中心城市", "县城", "城区", "市区", "市辖区", "城市", "城镇", "农村", "乡村", "全市",
 )
-
-
-def load_subject_map(directory: Path = REFERENCE_DIR) -> dict[str, str]:
-    path = directory / "prose_subject_map.csv"
-    if not path.exists():
-        return {}
-    df = pl.read_csv(path, infer_schema=False)
-    return {normalize_label(r["subject_phrase"]): r["indicator_code"] for r in df.iter_rows(named=True)}
 
 
 @dataclass(frozen=True)

@@ -127,7 +127,7 @@ def test_csv_download_is_what_the_panel_shows(site, published):
 
 
 def test_status_vocabulary_covers_every_status_of_the_mart():
-    spec = yaml.safe_load((PROJECT_ROOT / "dbt" / "models" / "marts" / "_marts_progress.yml").read_text(encoding="utf-8"))
+    spec = yaml.safe_load((PROJECT_ROOT / "dbt" / "models" / "marts" / "monitoring" / "_marts__monitoring.yml").read_text(encoding="utf-8"))
     (status_col,) = [c for m in spec["models"] if m["name"] == "mart_target_progress" for c in m["columns"] if c["name"] == "status"]
     statuses = status_col["data_tests"][0]["accepted_values"]["arguments"]["values"]
     vocab = Vocabulary.load()

@@ -10,6 +10,8 @@ from dagster_project.run import execute_nightly
 from dagster_project.warehouse import connect_readonly
 from tests.conftest import PUYANG
 
+THIRD_PLAN = PUYANG.parents[2] / "tests" / "fixtures" / "third_style_plan.md"
+
 
 def sha(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -82,13 +84,17 @@ def test_provenance_and_load_id(warehouse):
 
 
 def test_failed_gate_keeps_the_published_warehouse(warehouse, tmp_path):
+    """A value the warehouse cannot convert must never be published: a third plan whose 城镇化率 row
+    prints a unit no unit row knows (个/台) fails the blocking gate; the published file stays.
+    (An implausible value such as a 160 % target is quarantined instead: tests/test_plausibility.py.)"""
     path, _ = warehouse
     mp = pytest.MonkeyPatch()  # restores URBAN_SOURCE_DIRS as it was for the other tests of the session
-    # a second plan document whose 2025 urbanization target is an impossible 160 %
     bad_dir = tmp_path / "sources"
     (bad_dir / "plans").mkdir(parents=True)
-    text = PUYANG.read_text(encoding="utf-8").replace("常住人口城镇化率（%）\t49.97\t60\t72", "常住人口城镇化率（%）\t49.97\t160\t72")
-    (bad_dir / "plans" / "puyang_plan_bad_copy.md").write_text(text, encoding="utf-8")
+    row = "| 人口城镇化 | １ | 常住人口城镇化率 | ％ |"
+    text = THIRD_PLAN.read_text(encoding="utf-8")
+    assert row in text
+    (bad_dir / "plans" / "third_plan_bad_unit.md").write_text(text.replace(row, row.replace("％", "个/台")), encoding="utf-8")
     mp.setenv("URBAN_SOURCE_DIRS", str(bad_dir))
     before = sha(path)
     reader = connect_readonly(path)  # an analyst keeps reading during the run
@@ -100,14 +106,15 @@ def test_failed_gate_keeps_the_published_warehouse(warehouse, tmp_path):
         gx = [ev for ev in evals if ev.check_name == "gx_fct_plan_target"]
         assert len(gx) == 1 and gx[0].passed is False
         failed = gx[0].metadata["failed"].value
-        assert any(f["expectation"] == "expect_column_values_to_be_between" and f["examples"] == [160.0] for f in failed)
+        unit_gate = [f for f in failed if f["expectation"] == "expect_column_values_to_not_be_null" and f["kwargs"]["column"] == "canonical_unit"]
+        assert len(unit_gate) == 1 and unit_gate[0]["unexpected_count"] == 3  # 2020, 2025, 2035 of that row
         assert sha(path) == before
         assert reader.execute("select count(*) from marts.fct_plan_target").fetchone()[0] == n_before
     finally:
         reader.close()
         mp.undo()
     with connect_readonly(path) as con:
-        assert con.execute("select count(*) from marts.fct_plan_target where value_original = 160").fetchone()[0] == 0
+        assert con.execute("select count(*) from marts.fct_plan_target where unit_original = '个/台'").fetchone()[0] == 0
 
 
 def test_observations_from_every_source_are_published(warehouse, shared):
@@ -127,7 +134,7 @@ def test_observations_from_every_source_are_published(warehouse, shared):
         editions = [r[0] for r in con.execute(
             "select distinct edition from marts.fct_indicator_observation where region_code = '371700' and source_kind = 'yearbook' order by 1"
         ).fetchall()]
-        assert editions == [2019, 2020, 2021, 2022, 2023]
+        assert editions == [2019, 2020, 2021, 2022, 2023, 2024]
         html = "select value, verbatim from marts.fct_indicator_observation where region_code = '410900' and year = 2025 and source_kind = 'bulletin_html' and indicator_code = ?"
         assert one(con, html, ["urbanization_rate"])[0] == 54.44
         assert "54.44" in one(con, html, ["urbanization_rate"])[1]
@@ -153,18 +160,19 @@ def test_every_yearbook_city_row_lands_or_is_quarantined(warehouse, shared):
         per_edition = dict(con.execute(
             "select edition, count(distinct region_code) from marts.fct_indicator_observation where source_kind = 'yearbook' group by 1"
         ).fetchall())
-        assert set(per_edition) == {2019, 2020, 2021, 2022, 2023}
+        assert set(per_edition) == {2019, 2020, 2021, 2022, 2023, 2024}
         assert all(290 <= n <= 298 for n in per_edition.values()), per_edition
         summary = con.execute(
             "select source_file, rows_loaded, rows_quarantined from marts.mart_load_summary where asset = 'raw/yearbook_observations'"
         ).fetchall()
-        assert len(summary) == 5 and all(n > 30000 for _, n, _ in summary)
+        assert len(summary) == 6 and all(n > 30000 for _, n, _ in summary)
         # rows that did not land are in quarantine with a reason naming where they were
         q = con.execute(
             "select location, reason from marts.fct_quarantine where asset = 'raw/yearbook_observations'"
         ).fetchall()
         assert q and all(loc and reason for loc, reason in q)
-        unmapped = con.execute("select count(*) from staging.stg_yearbooks__unmapped_headers").fetchone()[0]
+        unmapped = con.execute("select count(*) from intermediate.int_indicator_labels_mapped "
+                               "where label_scope = 'yearbook' and indicator_code is null").fetchone()[0]
         assert unmapped > 0
 
 

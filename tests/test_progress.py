@@ -1,6 +1,6 @@
 """Plan-vs-actual monitoring marts, end to end: the session's nightly run into a temporary
 warehouse (conftest.nightly_warehouse), then read-only assertions on mart_target_progress, fct_target_conflicts,
-mart_city_comparison and int_indicator_actuals_derived."""
+mart_city_comparison (long: region × harmonized indicator × year × value kind) and int_indicator_actuals_derived."""
 
 import pytest
 
@@ -77,21 +77,41 @@ def test_heze_conflicts_keep_both_provenances(warehouse):
 
 
 def test_related_indicators_are_not_equated(warehouse):
+    q = ("select region_code, indicator_code, match_type, comparator, value, comparability, is_cumulative, period_start, period_end "
+         "from marts.mart_city_comparison where harmonized_code = ? and year = ? and value_kind = 'target' order by region_code")
     with connect_readonly(warehouse) as con:
-        r = one(con, "select comparability, puyang_indicator_code, heze_indicator_code, puyang_value, heze_value "
-                     "from marts.mart_city_comparison where harmonized_code = 'household_fibre_coverage' "
-                     "and year = 2025 and value_kind = 'target'")
-        assert r == {"comparability": "related_indicator", "puyang_indicator_code": "gigabit_fibre_household_coverage",
-                     "heze_indicator_code": "fibre_household_coverage", "puyang_value": 100.0, "heze_value": 80.0}
-        r = one(con, "select comparability from marts.mart_city_comparison "
-                     "where harmonized_code = 'urbanization_rate' and year = 2025 and value_kind = 'target'")
-        assert r["comparability"] == "same_indicator"
-        # 濮阳 prints a cumulative 5G build count (prose), 菏泽 stations in operation (专栏1): related only
-        r = one(con, "select comparability, puyang_indicator_code, heze_indicator_code, puyang_value, heze_value "
-                     "from marts.mart_city_comparison where harmonized_code = 'base_stations_5g' "
-                     "and year = 2025 and value_kind = 'target'")
-        assert r == {"comparability": "related_indicator", "puyang_indicator_code": "base_stations_5g_built",
-                     "heze_indicator_code": "base_stations_5g", "puyang_value": 5000.0, "heze_value": 20000.0}
+        assert rows(con, q, ["household_fibre_coverage", 2025]) == [
+            {"region_code": "371700", "indicator_code": "fibre_household_coverage", "match_type": "exact", "comparator": "=",
+             "value": 80.0, "comparability": "related_indicator", "is_cumulative": False, "period_start": None, "period_end": None},
+            {"region_code": "410900", "indicator_code": "gigabit_fibre_household_coverage", "match_type": "related", "comparator": "=",
+             "value": 100.0, "comparability": "related_indicator", "is_cumulative": False, "period_start": None, "period_end": None},
+        ]
+        assert [(r["region_code"], r["value"], r["comparability"]) for r in rows(con, q, ["urbanization_rate", 2025])] == [
+            ("371700", 57.0, "same_indicator"), ("410900", 60.0, "same_indicator")]
+        # 濮阳 prints a cumulative 5G build count (prose, 2021–2025), 菏泽 stations in operation (专栏1): related only
+        assert rows(con, q, ["base_stations_5g", 2025]) == [
+            {"region_code": "371700", "indicator_code": "base_stations_5g", "match_type": "exact", "comparator": "=",
+             "value": 20000.0, "comparability": "related_indicator", "is_cumulative": False, "period_start": None, "period_end": None},
+            {"region_code": "410900", "indicator_code": "base_stations_5g_built", "match_type": "exact", "comparator": "≥",
+             "value": 5000.0, "comparability": "related_indicator", "is_cumulative": True, "period_start": 2021, "period_end": 2025},
+        ]
+
+
+@needs_shared
+def test_comparison_holds_every_plan_region_and_its_province(warehouse):
+    """A region is in the comparison when a plan prints a target for it (濮阳's five counties have a
+    生产总值 target in its prose) or is the province of one; the 2020 urbanization actual of each of
+    the nine is derived from its census counts (濮阳: 1884758 / 3772088)."""
+    with connect_readonly(warehouse) as con:
+        regions = rows(con, "select distinct region_code, region_level from marts.mart_city_comparison order by region_code")
+        targeted = rows(con, "select distinct region_code from marts.fct_plan_target where target_kind = 'target' order by 1")
+        assert [r["region_code"] for r in regions if r["region_level"] != "province"] == [r["region_code"] for r in targeted]
+        assert [r["region_code"] for r in regions if r["region_level"] == "province"] == ["370000", "410000"]
+        got = rows(con, "select region_code, value, source from marts.mart_city_comparison where harmonized_code = 'urbanization_rate' "
+                        "and year = 2020 and value_kind = 'actual' order by region_code")
+        assert [r["region_code"] for r in got] == [r["region_code"] for r in regions]
+        assert {r["source"] for r in got} == {"derived: urban_resident_population / resident_population × 100 — census / census"}
+        assert next(r["value"] for r in got if r["region_code"] == "410900") == pytest.approx(1884758 / 3772088 * 100)
 
 
 def test_warning_flags(warehouse):
@@ -183,11 +203,12 @@ def test_heze_urbanization_2025_status(warehouse):
     with connect_readonly(warehouse) as con:
         r = one(con, "select * from marts.mart_target_progress where region_code = '371700' "
                      "and indicator_code = 'urbanization_rate' and target_year = 2025 and source_kind = 'table'")
-        # the 2022 figure is the bulletin's 常住人口城镇化率 (bulletin_facts.csv); the yearbook has none
+        # the latest figure is the 2024 yearbook edition's 常住人口城镇化率 for 2023 (Sheet1 E161: 53.83);
+        # 2022's 52.73 comes from the bulletin (bulletin_facts.csv)
         assert (r["baseline_value"], r["baseline_year"]) == (51.9, 2021)
-        assert (r["latest_actual_value"], r["latest_actual_year"]) == (52.73, 2022)
+        assert (r["latest_actual_value"], r["latest_actual_year"]) == (53.83, 2023)
         assert r["target_value"] == 57.0
-        ratio = ((52.73 / 51.9) - 1) / ((57 / 51.9) ** (1 / 4) - 1)
+        ratio = ((53.83 / 51.9) ** (1 / 2) - 1) / ((57 / 51.9) ** (1 / 4) - 1)
         assert r["progress_ratio"] == pytest.approx(ratio)
         assert r["status"] == "acceleration_needed"
 
@@ -202,7 +223,7 @@ def test_puyang_doctors_per_1000_derived_from_the_bulletin(warehouse):
                      "and year = 2025 and scope_group = 'whole_region'")
         assert r["value_normalized"] == pytest.approx(14187 / 3661000 * 1000)
         assert r["derivation"].startswith("derived: licensed_doctors") and r["source_kind"] == "bulletin_html / bulletin_html"
-        c = one(con, "select puyang_value, heze_value from marts.mart_city_comparison "
-                     "where harmonized_code = 'doctors_per_1000' and year = 2025 and value_kind = 'actual'")
-        assert c["puyang_value"] == pytest.approx(3.875, abs=1e-3) and c["heze_value"] is None
+        c = rows(con, "select region_code, value from marts.mart_city_comparison "
+                      "where harmonized_code = 'doctors_per_1000' and year = 2025 and value_kind = 'actual'")
+        assert [x["region_code"] for x in c] == ["410900"] and c[0]["value"] == pytest.approx(14187 / 3661000 * 1000)
 

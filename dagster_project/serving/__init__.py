@@ -2,8 +2,8 @@
 read-only), with no network at all.
 
 * :mod:`.queries` — every read from the warehouse (one place for the SQL).
-* :mod:`.ranking` — a city's rank among its province's prefecture cities (one query, so it
-  can later be switched to a ranking mart).
+* :mod:`.ranking` — a city's rank among its province's prefecture cities (read from the ranking
+  mart marts.mart_city_ranking).
 * :mod:`.panels` — the monitoring logic on top of the marts: the two status vocabularies
   (``raw/reference/status_vocabulary.csv``), the projection at the actual growth rate, the
   预警 (early warning) flag, one panel per printed indicator with its chart and CSV.

@@ -68,34 +68,46 @@ def target_progress(con: duckdb.DuckDBPyConnection) -> tuple[list[dict], set[str
 
 
 def actual_series(con: duckdb.DuckDBPyConnection, region_codes: list[str]) -> list[dict]:
-    """The actuals the progress assessment reads (observed or derived, never the plan-baseline
-    reconciliation rows) for the given regions."""
+    """The actuals the progress assessment reads (marts.fct_indicator_actual: observed, or derived
+    from observations) for the given regions."""
     return rows(
         con,
         """
-        select region_code, indicator_code, scope_group, year, value_normalized as value, canonical_unit,
+        select region_code, indicator_code, scope_group, year, value, canonical_unit,
                derivation, source_kind, source_file
-        from intermediate.int_indicator_actuals_derived
-        where value_basis = 'observation' and list_contains(?, region_code)
+        from marts.fct_indicator_actual
+        where list_contains(?, region_code)
         order by region_code, indicator_code, scope_group, year
         """,
         [region_codes],
     )
 
 
-def city_comparison(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    """mart_city_comparison with the canonical unit of the concept (or of either city's indicator)."""
-    return rows(
+def city_comparison(con: duckdb.DuckDBPyConnection) -> dict:
+    """marts.mart_city_comparison (long: region × harmonized indicator × year × value kind) as a
+    table with one column per plan city and province (the counties a plan names stay in the mart):
+    ``{"regions": [{code, name}], "rows": [{harmonized_code, harmonized_name_zh, year, value_kind,
+    comparability, unit, cells: {region_code: {comparator, value}}}]}``. The unit is the concept's
+    (or, for a concept that is no catalogue indicator, the first row's)."""
+    found = rows(
         con,
         """
-        select c.*, coalesce(h.canonical_unit, pi.canonical_unit, hi.canonical_unit) as unit
+        select c.region_code, c.region_name, c.harmonized_code, c.harmonized_name_zh, c.year, c.value_kind,
+               c.comparability, c.comparator, c.value, coalesce(h.canonical_unit, c.canonical_unit) as unit
         from marts.mart_city_comparison c
         left join marts.dim_indicator h on h.indicator_code = c.harmonized_code
-        left join marts.dim_indicator pi on pi.indicator_code = c.puyang_indicator_code
-        left join marts.dim_indicator hi on hi.indicator_code = c.heze_indicator_code
-        order by c.harmonized_code, c.year, c.value_kind
+        where c.region_level <> 'county'
+        order by c.harmonized_code, c.year, c.value_kind, c.province_code, c.region_code
         """,
     )
+    regions = {r["region_code"]: r["region_name"] for r in sorted(found, key=lambda r: (r["region_code"][:2], r["region_code"]))}
+    table: dict[tuple, dict] = {}
+    for r in found:
+        key = (r["harmonized_code"], r["year"], r["value_kind"])
+        row = table.setdefault(key, {k: r[k] for k in ("harmonized_code", "harmonized_name_zh", "year", "value_kind",
+                                                        "comparability", "unit")} | {"cells": {}})
+        row["cells"][r["region_code"]] = {"comparator": r["comparator"], "value": r["value"]}
+    return {"regions": [{"code": c, "name": n} for c, n in regions.items()], "rows": list(table.values())}
 
 
 def quarantine_counts(con: duckdb.DuckDBPyConnection) -> list[dict]:

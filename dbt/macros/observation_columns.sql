@@ -1,5 +1,6 @@
 {#- The common columns of every raw.*_observations table (dagster_project/ingest/common.py
-    OBSERVATION_SCHEMA + the loader's unit_key/label_key), renamed and cast the same way. -#}
+    OBSERVATION_SCHEMA + the loader's unit_key/label_key), renamed and cast the same way. What the
+    source printed: the indicator code is given in int_indicator_labels_mapped. -#}
 {% macro observation_columns() -%}
     source_kind,
     source_file,
@@ -11,8 +12,8 @@
     cast(year as integer)      as year,
     coalesce(scope, 'n.a.')    as scope,
     indicator_label_raw,
+    label_scope,
     label_key,
-    indicator_code,
     unit_raw,
     coalesce(unit_key, '')     as unit_key,
     value_raw,

@@ -1,4 +1,5 @@
--- One row per printed target (fct_plan_target, target_kind = 'target'), with everything the
+-- One row per printed target (the plausible rows of int_plan_targets_checked, target_kind = 'target': the
+-- rows of fct_plan_target), with everything the
 -- progress assessment needs next to it: the indicator's direction, the resolved target value
 -- (全省平均水平 → the province's value of the same indicator in the target year, never
 -- invented), the baseline (the same plan's baseline row, else the nearest actual at/before
@@ -14,12 +15,13 @@ with thresholds as (
 
 targets as (
     select *
-    from {{ ref('fct_plan_target') }}
-    where target_kind = 'target'
+    from {{ ref('int_plan_targets_checked') }}
+    where plausibility_issue is null
+      and target_kind = 'target'
 ),
 
 indicators as (
-    select indicator_code, direction from {{ ref('dim_indicator') }}
+    select indicator_code, direction from {{ ref('stg_reference__indicators') }}
 ),
 
 -- actuals: observed or derived from observations; per region × indicator one scope group
@@ -48,8 +50,9 @@ actuals as (
 
 plan_baselines as (
     select plan_id, region_code, indicator_code, year, value_normalized
-    from {{ ref('fct_plan_target') }}
-    where target_kind = 'baseline'
+    from {{ ref('int_plan_targets_checked') }}
+    where plausibility_issue is null
+      and target_kind = 'baseline'
       and not is_missing
       and value_normalized is not null
       and indicator_code is not null

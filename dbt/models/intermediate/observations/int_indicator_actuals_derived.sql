@@ -1,8 +1,11 @@
--- Actuals used to monitor the plans: the preferred observation per region × indicator × year ×
--- scope group, plus indicators derived from their components where no observation exists
--- (城镇化率 = 城镇常住人口 / 常住人口 × 100, 城乡居民收入比 = 城镇 / 农村 人均可支配收入,
--- 每千人医师 = 执业医师 / 常住人口 × 1000). Observed wins over derived for the same key unless
--- the derivation's weakest component has a better source precedence than the observation.
+-- Actuals of every region: the preferred observation per region × indicator × year × scope group,
+-- plus indicators derived from their components (ref derivations: 城镇化率 = 城镇常住人口 / 常住人口
+-- × 100, 城乡居民收入比 = 城镇 / 农村 人均可支配收入, 每千人医师 = 执业医师 / 常住人口 × 1000,
+-- R&D 经费投入强度 = R&D 经费内部支出 / 地区生产总值 × 100). Observed wins over derived for the
+-- same key unless the derivation's weakest component has a better source precedence than the
+-- observation. A derived value outside its indicator's plausible range (the range rule of
+-- int_plausibility_rules_resolved, as for observations) is never an actual: it is kept as
+-- value_basis 'implausible_derivation' with its plausibility_issue and listed in fct_quarantine.
 -- Every derived value is also reconciled with the stated value of the same key where one
 -- exists (the plan's own prose statement, an observation, or the plan's own baseline):
 -- relative gap beyond derived_tolerance_relative → differs_from_stated.
@@ -16,8 +19,10 @@ with thresholds as (
     from {{ ref('stg_reference__progress_thresholds') }}
 ),
 
--- scope group: bulletins and census report the whole region ('n.a.'), yearbooks 全市 / 市辖区
-observations as (
+-- scope group: bulletins and census report the whole region ('n.a.'), yearbooks 全市 / 市辖区;
+-- preferred is already one plausible value per region × indicator × year × scope group
+-- (int_observations_checked: best source precedence, then the latest edition and load)
+observed as (
     select
         observation_id,
         region_code,
@@ -31,38 +36,18 @@ observations as (
         source_file,
         source_location,
         source_precedence
-    from {{ ref('fct_indicator_observation') }}
+    from {{ ref('int_observations_checked') }}
     where preferred
-      and indicator_code is not null
-      and value_normalized is not null
-),
-
--- one observation per region × indicator × year × scope group: by source precedence (so the
--- whole-region figure of a bulletin/census, 'n.a.', comes before the yearbook's 全市 column, and
--- that before a plan's own statement), then the whole-region scope
-observed as (
-    select *
-    from observations
-    qualify row_number() over (
-        partition by region_code, indicator_code, year, scope_group
-        order by source_precedence nulls last, case when scope = 'n.a.' then 0 else 1 end, observation_id
-    ) = 1
 ),
 
 -- the recipes: derived indicator = numerator / denominator × factor
 recipes as (
-    select * from (values
-        ('urbanization_rate', 'urban_resident_population', 'resident_population', 100.0,
-         'derived: urban_resident_population / resident_population × 100'),
-        ('urban_rural_income_ratio', 'urban_disposable_income', 'rural_disposable_income', 1.0,
-         'derived: urban_disposable_income / rural_disposable_income'),
-        ('doctors_per_1000', 'licensed_doctors', 'resident_population', 1000.0,
-         'derived: licensed_doctors / resident_population × 1000')
-    ) as r(indicator_code, numerator_code, denominator_code, factor, derivation)
+    select r.*, 'derived: ' || {{ derivation_formula('r') }} as derivation
+    from {{ ref('stg_reference__derivations') }} as r
 ),
 
 catalogue as (
-    select indicator_code, canonical_unit from {{ ref('dim_indicator') }}
+    select indicator_code, canonical_unit from {{ ref('stg_reference__indicators') }}
 ),
 
 derived_from_observations as (
@@ -94,8 +79,9 @@ derived_from_observations as (
 
 plan_baselines as (
     select plan_id, region_code, indicator_code, year, value_normalized, source_file, line_number
-    from {{ ref('fct_plan_target') }}
-    where target_kind = 'baseline'
+    from {{ ref('int_plan_targets_checked') }}
+    where plausibility_issue is null
+      and target_kind = 'baseline'
       and not is_missing
       and value_normalized is not null
       and indicator_code is not null
@@ -128,9 +114,15 @@ derived_from_plan_baselines as (
 ),
 
 derived as (
-    select * from derived_from_observations
-    union all
-    select * from derived_from_plan_baselines
+    select d.*, {{ plausibility_range_issue('d.derived_value', 'c.canonical_unit', 'pr') }} as plausibility_issue
+    from (
+        select * from derived_from_observations
+        union all
+        select * from derived_from_plan_baselines
+    ) as d
+    left join catalogue as c on c.indicator_code = d.indicator_code
+    left join {{ ref('int_plausibility_rules_resolved') }} as pr
+        on pr.rule_key = d.indicator_code and pr.canonical_unit = c.canonical_unit
 ),
 
 -- what the sources state for the same key, in order of trust for a derived row: the same plan
@@ -144,8 +136,9 @@ stated as (
     union all
     select region_code, indicator_code, year, 'whole_region', value_normalized,
            'plan statement (' || source_file || ' ' || source_location || ')', source_file, 0
-    from {{ ref('fct_indicator_observation') }}
+    from {{ ref('int_observations_checked') }}
     where source_kind = 'plan_statement'
+      and plausibility_issue is null
       and indicator_code is not null
       and value_normalized is not null
     union all
@@ -174,12 +167,13 @@ derived_reconciled as (
 ),
 
 -- the one rule between an observation and a derivation of the same key: the derivation is the
--- actual only when nothing as good is observed (source precedence of its weakest component vs
--- the observation's), e.g. census counts 1884758 / 3772088 over a plan's "城镇化率达到 49.97%"
+-- actual only when it is plausible and nothing as good is observed (source precedence of its
+-- weakest component vs the observation's), e.g. census counts 1884758 / 3772088 over a plan's
+-- "城镇化率达到 49.97%"
 derived_choice as (
     select
         dr.*,
-        not exists (
+        dr.plausibility_issue is null and not exists (
             select 1 from observed o
             where o.region_code = dr.region_code
               and o.indicator_code = dr.indicator_code
@@ -210,7 +204,8 @@ observed_rows as (
         dr.derivation as derivation_available,
         o.value_normalized as stated_value,
         'observation (' || o.source_kind || ')' as stated_source,
-        dr.derived_vs_stated_rel_gap
+        dr.derived_vs_stated_rel_gap,
+        cast(null as varchar) as plausibility_issue
     from observed o
     left join derived_choice dr
       on dr.region_code = o.region_code
@@ -222,15 +217,17 @@ observed_rows as (
 ),
 
 derived_rows as (
-    -- derived from observations where the derivation wins (derived_choice);
-    -- derived from plan baselines always (reconciliation rows, value_basis = 'plan_baseline')
+    -- derived from observations where the derivation wins (derived_choice); an implausible one as
+    -- 'implausible_derivation'; derived from plan baselines always (reconciliation rows,
+    -- value_basis = 'plan_baseline')
     select
         dr.region_code,
         dr.indicator_code,
         dr.year,
         dr.scope,
         dr.scope_group,
-        dr.value_basis,
+        case when dr.value_basis = 'observation' and dr.plausibility_issue is not null
+             then 'implausible_derivation' else dr.value_basis end as value_basis,
         dr.derived_value as value_normalized,
         c.canonical_unit,
         dr.derivation,
@@ -242,7 +239,8 @@ derived_rows as (
         dr.derivation as derivation_available,
         dr.stated_value,
         dr.stated_source,
-        dr.derived_vs_stated_rel_gap
+        dr.derived_vs_stated_rel_gap,
+        dr.plausibility_issue
     from derived_reconciled dr
     left join catalogue c on c.indicator_code = dr.indicator_code
     left join derived_choice ch
@@ -251,7 +249,7 @@ derived_rows as (
      and ch.indicator_code = dr.indicator_code
      and ch.year = dr.year
      and ch.scope_group = dr.scope_group
-    where dr.value_basis = 'plan_baseline' or ch.derived_wins
+    where dr.value_basis = 'plan_baseline' or ch.derived_wins or dr.plausibility_issue is not null
 ),
 
 unioned as (
@@ -288,6 +286,7 @@ select
         when u.derived_vs_stated_rel_gap > t.derived_tolerance_relative then 'differs_beyond_rounding'
         else 'reconciled'
     end as reconciliation_status,
-    coalesce(u.derived_vs_stated_rel_gap > t.derived_tolerance_relative, false) as differs_from_stated
+    coalesce(u.derived_vs_stated_rel_gap > t.derived_tolerance_relative, false) as differs_from_stated,
+    u.plausibility_issue
 from unioned u
 cross join thresholds t

@@ -133,13 +133,15 @@ checked as (
     from judged
 )
 
+-- indicator_key: the catalogue code, or one key per unmapped printed column (int_observations_normalized),
+-- so the values of different unmapped columns are never counted as sources of one key
 select
     checked.* exclude (usable),
     usable and row_number() over (
-        partition by region_code, indicator_code, year, scope_group, usable
+        partition by region_code, indicator_key, year, scope_group, usable
         order by source_precedence nulls last, edition desc nulls last, loaded_at desc, source_location
     ) = 1                                                                                      as preferred,
     count(*) filter (where plausibility_issue is null) over (
-        partition by region_code, indicator_code, year, scope_group
+        partition by region_code, indicator_key, year, scope_group
     )                                                                                          as n_sources_for_key
 from checked

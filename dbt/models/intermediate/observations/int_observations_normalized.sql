@@ -1,7 +1,16 @@
 -- Every observed value of every source in one shape, with its unit normalized to the
 -- catalogue's canonical unit (indicator-specific unit rows first), its scope group and the
--- precedence of its source kind (ref source_precedence). Nothing is dropped; the plausibility
--- rules and the `preferred` flag come next, in int_observations_checked.
+-- precedence of its source kind (ref source_precedence). The plausibility rules and the
+-- `preferred` flag come next, in int_observations_checked.
+--   * observation_id: md5 of source kind, the file's sha256 (not its name: a renamed file keeps its
+--     ids), location, printed label and year. The same bytes under a second file name are the same
+--     document: its rows get the same ids and only the first file name's rows are kept (both files
+--     stay listed in the load log / mart_load_summary).
+--   * indicator_key: the catalogue code, or for a value the mapping does not know one key per
+--     printed column: 'unmapped:' + the yearbook's section header where it has one (table number,
+--     bracketed parts and spaces dropped: '2-37 在校学生数(二) （人）' → 在校学生数) + '/' + the
+--     normalized label + ' [' + canonical unit (the printed unit when no unit row knows it) + ']',
+--     e.g. 'unmapped:在校学生数/普通小学 [persons]' next to 'unmapped:专任教师数/普通小学 [persons]'.
 {%- set sources = [
     ('stg_yearbooks__observations', 'raw/yearbook_observations'),
     ('stg_census__observations', 'raw/census_observations'),
@@ -18,6 +27,21 @@ with unioned as (
     {%- endfor %}
 ),
 
+-- the printed label's catalogue code and a unit the source does not print (a yearbook header without
+-- unit, the census files): from the one mapping step, int_indicator_labels_mapped
+labelled as (
+    select
+        u.* replace (
+            coalesce(u.unit_raw, l.assumed_unit)                                   as unit_raw,
+            coalesce(nullif(u.unit_key, ''), l.assumed_unit_key, '')               as unit_key,
+            case when u.unit_raw is null and l.assumed_unit is not null then 'mapping' else u.unit_source end as unit_source
+        ),
+        l.indicator_code
+    from unioned as u
+    left join {{ ref('int_indicator_labels_mapped') }} as l
+        on l.label_scope = u.label_scope and l.label_key = u.label_key and l.unit_key = u.unit_key and l.scope = u.scope
+),
+
 units as (
     select * from {{ ref('stg_reference__units') }}
 ),
@@ -30,16 +54,31 @@ normalized as (
         u.value * coalesce(specific.multiplier, generic.multiplier) as value_normalized,
         -- whole-city figures of bulletins and census (scope n.a.) compete with the yearbook's 全市
         case when u.scope = '市辖区' then '市辖区' else '全市' end as scope_group
-    from unioned as u
+    from labelled as u
     left join units as specific
         on specific.unit_key = u.unit_key and specific.indicator_code = u.indicator_code
     left join units as generic
         on generic.unit_key = u.unit_key and generic.indicator_code is null
+),
+
+keyed as (
+    select
+        md5(concat_ws('|', source_kind, source_sha256, source_location, indicator_label_raw, year)) as observation_id,
+        coalesce(
+            indicator_code,
+            'unmapped:'
+            || coalesce(nullif(nullif(regexp_replace(regexp_replace(regexp_replace(
+                   header_section, '^\s*[0-9]+-[0-9]+\s*', ''), '[(（][^)）]*[)）]', '', 'g'), '\s', '', 'g'), ''), label_key) || '/', '')
+            || label_key
+            || ' [' || coalesce(canonical_unit, nullif(unit_key, ''), 'no unit') || ']'
+        ) as indicator_key,
+        *
+    from normalized
+    qualify row_number() over (partition by observation_id order by source_file) = 1
 )
 
 select
-    md5(concat_ws('|', n.source_kind, n.source_file, n.source_location, n.indicator_label_raw, n.year)) as observation_id,
-    n.*,
+    k.*,
     p.precedence as source_precedence
-from normalized as n
+from keyed as k
 left join {{ ref('stg_reference__source_precedence') }} as p using (source_kind)

@@ -1,6 +1,7 @@
 -- Plan targets and baselines with canonical indicator codes and normalized units.
---   * indicator: printed label -> catalogue code via the label map (match type exact/related;
---     no mapping -> indicator_code null, match_type 'none', the label is kept verbatim)
+--   * indicator: printed label -> catalogue code from the one mapping step, int_indicator_labels_mapped
+--     (match type exact/related; no mapping -> indicator_code null, match_type 'none', the label is
+--     kept verbatim)
 --   * unit: printed unit -> canonical unit x multiplier (万人 -> persons x 10^4); a unit row
 --     specific to the indicator wins over the generic one (菏泽 prints ㎡ for a per-capita area);
 --     no unit printed (empty or a dash: unit_key '') is the catalogue's ratio for a ratio indicator
@@ -14,8 +15,7 @@ with table_cells as (
         'table'                as source_kind,
         table_ref, table_caption, row_number,
         1                      as item_on_line,
-        group_label, indicator_label, label_key,
-        cast(null as varchar)  as prose_indicator_code,
+        group_label, indicator_label, label_scope, label_key,
         unit_printed, unit_key, year, target_kind, cell_text, row_text,
         value, cast(null as double) as value_high, comparator,
         is_cumulative, period_start, period_end, is_relative, relative_to, is_missing,
@@ -26,7 +26,7 @@ with table_cells as (
 ),
 
 prose_targets as (
-    -- prose / action-table targets: the extractor already mapped clear subjects to a code
+    -- prose / action-table targets: the subject is the label
     select
         plan_id, region_code,
         source_kind,
@@ -34,8 +34,8 @@ prose_targets as (
         item_on_line,
         cast(null as varchar)  as group_label,
         subject                as indicator_label,
+        label_scope,
         label_key,
-        indicator_code         as prose_indicator_code,
         unit_printed, unit_key, year,
         'target'               as target_kind,
         clause                 as cell_text,
@@ -56,12 +56,6 @@ cells as (
     select * from table_cells
     union all by name
     select * from prose_targets
-),
-
-label_map as (
-    select label_key, indicator_code, match_type
-    from {{ ref('stg_reference__indicator_label_map') }}
-    where source_scope = 'plan_table'
 ),
 
 units as (
@@ -91,14 +85,12 @@ baselines as (
 mapped as (
     select
         cells.*,
-        coalesce(cells.prose_indicator_code, label_map.indicator_code)                       as indicator_code,
-        case
-            when cells.prose_indicator_code is not null then 'exact'
-            else coalesce(label_map.match_type, 'none')
-        end                                                                                  as match_type
+        labels.indicator_code,
+        coalesce(labels.match_type, 'none') as match_type
     from cells
-    left join label_map
-        on label_map.label_key = cells.label_key and cells.source_kind = 'table'
+    left join {{ ref('int_indicator_labels_mapped') }} as labels
+        on labels.label_scope = cells.label_scope and labels.label_key = cells.label_key
+        and labels.unit_key = cells.unit_key and labels.scope = 'n.a.'
 ),
 
 with_units as (

@@ -1,9 +1,11 @@
 -- Observed values (actuals) of every source for every region, long format: the plausible ones
--- (int_observations_checked; implausible values are in fct_quarantine instead).
+-- (int_observations_checked; implausible values are in fct_quarantine instead). indicator_key is
+-- the catalogue code, or one 'unmapped:<section>/<label> [<unit>]' key per printed column
+-- (int_observations_normalized).
 select
     observation_id,
     region_code,
-    coalesce(indicator_code, 'unmapped:' || label_key) as indicator_key,
+    indicator_key,
     indicator_code,
     indicator_label_raw,
     year,

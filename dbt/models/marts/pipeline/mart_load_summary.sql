@@ -1,5 +1,6 @@
 -- What the last load brought in, per loader and file: rows landed, rows the loader quarantined,
--- and values that were landed but failed a plausibility rule (fct_quarantine, stage plausibility).
+-- and values that were landed but failed a plausibility rule (int_quarantine_collected = fct_quarantine,
+-- stage plausibility).
 select
     l.asset,
     l.source_file,
@@ -17,6 +18,6 @@ left join (
         source_file,
         count(distinct reason) filter (where stage = 'load') as reasons,
         count(*) filter (where stage = 'plausibility')       as implausible
-    from {{ ref('fct_quarantine') }}
+    from {{ ref('int_quarantine_collected') }}
     group by 1, 2
 ) as q using (asset, source_file)

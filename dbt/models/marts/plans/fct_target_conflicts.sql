@@ -3,8 +3,9 @@
 -- One row per conflicting printed target, so both provenances are kept side by side.
 with targets as (
     select *
-    from {{ ref('fct_plan_target') }}
-    where target_kind = 'target'
+    from {{ ref('int_plan_targets_checked') }}
+    where plausibility_issue is null
+      and target_kind = 'target'
       and not is_missing
       and indicator_code is not null
       and value_normalized is not null

@@ -12,6 +12,7 @@ select
     cast(line_number as integer)              as line_number,
     group_label,
     indicator_label,
+    label_scope,
     label_key,
     unit_printed,
     coalesce(unit_key, '')                    as unit_key,

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import sys
-from pathlib import Path
-
 from dagster import (
     AssetSelection,
     DefaultScheduleStatus,
@@ -16,7 +12,8 @@ from dagster import (
 )
 from dagster_dbt import DbtCliResource
 
-from dagster_project.assets.dbt import dbt_models, dbt_project
+from dagster_project.assets.dbt import DBT_EXECUTABLE, dbt_models, dbt_project
+from dagster_project.assets.docs import docs
 from dagster_project.assets.ingest import (
     raw_bulletin_facts,
     raw_bulletin_observations,
@@ -29,6 +26,7 @@ from dagster_project.assets.ingest import (
     raw_yearbook_observations,
 )
 from dagster_project.assets.publish import published_warehouse
+from dagster_project.assets.serving import dashboard
 from dagster_project.checks import gx_checks
 from dagster_project.sensors import WRITER_TAGS, yearbook_files_sensor, yearbook_refresh_job
 
@@ -46,6 +44,8 @@ all_assets = [
     raw_load_ledger,
     dbt_models,
     published_warehouse,
+    dashboard,
+    docs,
 ]
 
 nightly_job = define_asset_job(
@@ -53,7 +53,7 @@ nightly_job = define_asset_job(
     selection=AssetSelection.all(),
     executor_def=in_process_executor,  # one process, one DuckDB writer
     tags=WRITER_TAGS,
-    description="Ingest every source, build and test the dbt models, run the GX gates, publish.",
+    description="Ingest every source, build and test the dbt models, run the GX gates, publish; then the dashboard and the docs.",
 )
 
 nightly_schedule = ScheduleDefinition(
@@ -63,10 +63,6 @@ nightly_schedule = ScheduleDefinition(
     default_status=DefaultScheduleStatus.RUNNING,
     name="nightly_0200_asia_shanghai",
 )
-
-# the dbt next to this Python (the project's virtualenv), whatever PATH says
-_venv_dbt = Path(sys.executable).parent / "dbt"
-DBT_EXECUTABLE = str(_venv_dbt) if _venv_dbt.exists() else (shutil.which("dbt") or "dbt")
 
 defs = Definitions(
     assets=all_assets,

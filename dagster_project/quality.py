@@ -13,13 +13,16 @@ the file, place and value of every row that blocks publication.
 
 The data is read through a **read-only** DuckDB connection into a pandas DataFrame and
 validated with GX's pandas datasource (GX's SQL path on DuckDB is unreliable). Each
-validation also updates the Data Docs site under ``<warehouse dir>/data_docs``.
+validation is kept in the persistent GX context ``<warehouse dir>/gx/`` and updates the Data
+Docs site ``<warehouse dir>/data_docs`` (every suite's latest validation; CDN assets replaced by
+vendored copies, so it reads offline).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +33,7 @@ from dagster_project import config
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 MAX_ROWS_REPORTED = 20
+DOCS_SITE = "warehouse"
 
 
 @dataclass
@@ -88,47 +92,65 @@ def _provenance_first(row: dict, provenance: list[str]) -> dict:
     return {**{k: row[k] for k in provenance if k in row}, **row}
 
 
+def _context(docs_dir: Path | None):
+    """Without ``docs_dir``: an ephemeral GX context. With it: the persistent file context in
+    ``<docs_dir's parent>/gx/`` (suites, validation definitions, checkpoints and every validation
+    result stay there), whose one Data Docs site is ``docs_dir``, so that its index lists the latest
+    validation of every suite, not only of the last one run."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    if docs_dir is None:
+        ctx = gx.get_context(mode="ephemeral")
+    else:
+        docs_dir.mkdir(parents=True, exist_ok=True)
+        ctx = gx.get_context(mode="file", project_root_dir=docs_dir.parent)
+        sites = {DOCS_SITE: {
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        }}
+        if ctx.variables.data_docs_sites != sites:
+            ctx.variables.data_docs_sites = sites
+            ctx.variables.save()
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return ctx
+
+
 def validate(suite: dict, db_path: str | Path, docs_dir: Path | None = None) -> SuiteOutcome:
     """Validate ``suite['table']`` of the DuckDB file at ``db_path`` (opened read-only)."""
     import great_expectations as gx
     from great_expectations.checkpoint import UpdateDataDocsAction
-    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     with duckdb.connect(str(db_path), read_only=True) as con:
         df = con.execute(f"select * from {suite['table']}").df()
         specs = [(e["type"], _resolve(e.get("kwargs", {}), con), e.get("meta", {})) for e in suite["expectations"]]
 
-    ctx = gx.get_context(mode="ephemeral")
-    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
-    actions = []
-    if docs_dir is not None:
-        docs_dir.mkdir(parents=True, exist_ok=True)
-        ctx.add_data_docs_site(
-            site_name="warehouse",
-            site_config={
-                "class_name": "SiteBuilder",
-                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            },
-        )
-        actions.append(UpdateDataDocsAction(name="update_data_docs", site_names=["warehouse"]))
-    batch_def = (
-        ctx.data_sources.add_pandas("warehouse")
-        .add_dataframe_asset(name=suite["table"].replace(".", "__"))
-        .add_batch_definition_whole_dataframe("whole_table")
-    )
+    ctx = _context(docs_dir)
+    actions = [UpdateDataDocsAction(name="update_data_docs", site_names=[DOCS_SITE])] if docs_dir is not None else []
+    source = ctx.data_sources.add_or_update_pandas("warehouse")
+    asset_name = suite["table"].replace(".", "__")
+    asset = next((a for a in source.assets if a.name == asset_name), None) or source.add_dataframe_asset(name=asset_name)
+    batch_def = next((b for b in asset.batch_definitions if b.name == "whole_table"), None) or asset.add_batch_definition_whole_dataframe("whole_table")
     impl = gx.expectations.registry.get_expectation_impl
-    gx_suite = ctx.suites.add(
+    gx_suite = ctx.suites.add_or_update(
         gx.ExpectationSuite(name=suite["name"], expectations=[impl(t)(**kw, meta=meta) for t, kw, meta in specs])
     )
-    vd = ctx.validation_definitions.add(gx.ValidationDefinition(data=batch_def, suite=gx_suite, name=f"{suite['name']}_validation"))
+    vd = ctx.validation_definitions.add_or_update(
+        gx.ValidationDefinition(data=batch_def, suite=gx_suite, name=f"{suite['name']}_validation")
+    )
     result_format = {"result_format": "SUMMARY", "partial_unexpected_count": MAX_ROWS_REPORTED}
     if suite.get("provenance_columns"):
         result_format["unexpected_index_column_names"] = suite["provenance_columns"]
-    checkpoint = ctx.checkpoints.add(
+    checkpoint = ctx.checkpoints.add_or_update(
         gx.Checkpoint(name=f"{suite['name']}_checkpoint", validation_definitions=[vd], actions=actions, result_format=result_format)
     )
+    started = time.time()
     result = checkpoint.run(batch_parameters={"dataframe": df})
+    if docs_dir is not None:  # the pages this validation wrote, made readable offline
+        from dagster_project.docs_site import make_offline
+
+        make_offline(docs_dir, since=started - 1)
     failed, evaluated = [], 0
     for vr in result.run_results.values():
         for er in vr.results:

@@ -2,11 +2,12 @@
 (so the run shows up in `dagster dev`'s history). Exit code 0 only if the run succeeded
 *and* published.
 
-    python -m dagster_project.run
+    python -m dagster_project.run     # every Dagster event on the console (`urban run` is the quiet one)
 """
 
 from __future__ import annotations
 
+import re
 import sys
 
 from dagster import DagsterInstance
@@ -14,14 +15,19 @@ from dagster import DagsterInstance
 from dagster_project import config
 from dagster_project.warehouse import published_run_id
 
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# Dagster's console logger silenced: `urban run` shows progress and a summary, and logs to a file
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
-def execute_nightly(instance: DagsterInstance | None = None):
+
+def execute_nightly(instance: DagsterInstance | None = None, run_id: str | None = None, quiet: bool = False):
     """Run the nightly job in-process; return (result, published?)."""
     from dagster_project.definitions import defs
 
     config.export_env()
     result = defs.resolve_job_def("nightly").execute_in_process(
-        instance=instance or DagsterInstance.ephemeral(), raise_on_error=False
+        instance=instance or DagsterInstance.ephemeral(), raise_on_error=False, run_id=run_id,
+        run_config=QUIET if quiet else None,
     )
     published = any(
         ev.asset_key is not None and ev.asset_key.to_user_string() == "published_warehouse"
@@ -30,7 +36,7 @@ def execute_nightly(instance: DagsterInstance | None = None):
     return result, published
 
 
-def _published_state(path) -> tuple[str | None, tuple | None]:
+def published_state(path) -> tuple[str | None, tuple | None]:
     """(meta.published run id, (inode, mtime)) of the published file, to tell the truth afterwards."""
     try:
         run_id = published_run_id(path)
@@ -40,32 +46,36 @@ def _published_state(path) -> tuple[str | None, tuple | None]:
     return run_id, (st.st_ino, st.st_mtime_ns) if st else None
 
 
-def _root_cause(error) -> str:
-    """The innermost error's message on one line (Dagster wraps the step's exception)."""
+def root_cause(error) -> str:
+    """The innermost error's message on one line (Dagster wraps the step's exception), without the
+    colour codes dbt puts into the lines it quotes."""
     while error.cause is not None:
         error = error.cause
-    return " ".join(line.strip() for line in error.message.splitlines() if line.strip())
+    return ANSI.sub("", " ".join(line.strip() for line in error.message.splitlines() if line.strip()))
 
 
-def main() -> int:
-    path = config.warehouse_path()
-    before = _published_state(path)
-    result, published = execute_nightly(DagsterInstance.get())
-    after = _published_state(path)
-    failures = "; ".join(f"{ev.step_key}: {_root_cause(ev.event_specific_data.error)}" for ev in result.get_step_failure_events())
+def verdict(result, published: bool, before: tuple, after: tuple, path) -> tuple[int, str]:
+    """(exit code, what happened in words): 0 only when this run published and nothing failed."""
+    failures = "; ".join(f"{ev.step_key}: {root_cause(ev.event_specific_data.error)}" for ev in result.get_step_failure_events())
     if after[0] == result.run_id:
         if result.success and published:
-            print(f"nightly run {result.run_id} published {path}")
-            return 0
-        print(f"nightly run {result.run_id} published {path}, but then failed: {failures}", file=sys.stderr)
-        return 1
+            return 0, f"nightly run {result.run_id} published {path}"
+        return 1, f"nightly run {result.run_id} published {path}, but then failed: {failures}"
     why = failures or "published_warehouse did not run"
     if after == before:
         state = f"{path} left as it was (run {before[0]})" if before[1] else f"{path} still does not exist"
     else:
         state = f"{path} changed by someone else during the run (run {before[0]} -> {after[0]})"
-    print(f"nightly run {result.run_id} did NOT publish: {why}\n{state}", file=sys.stderr)
-    return 1
+    return 1, f"nightly run {result.run_id} did NOT publish: {why}\n{state}"
+
+
+def main() -> int:
+    path = config.warehouse_path()
+    before = published_state(path)
+    result, published = execute_nightly(DagsterInstance.get())
+    code, message = verdict(result, published, before, published_state(path), path)
+    print(message, file=sys.stdout if code == 0 else sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ import duckdb
 import polars as pl
 
 from dagster_project import config
+from dagster_project.exports import write_exports
 from dagster_project.ingest.common import QUARANTINE_COLUMNS, QuarantineRow
 
 
@@ -234,8 +235,9 @@ def settle_exports(current: str | None = None) -> None:
 
 
 def _export_marts(build: Path, target: Path, manifest: dict) -> dict[str, int]:
-    """Every ``marts`` table of the (checkpointed) build file to ``target/<table>.parquet``, plus
-    ``manifest.json`` naming the run and row counts; every file and the directory fsynced."""
+    """Every ``marts`` table of the (checkpointed) build file to ``target/<table>.parquet`` (and the
+    files of :func:`dagster_project.exports.write_exports`), plus ``manifest.json`` naming the run and
+    row counts; every file and the directory fsynced."""
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     counts = {}
@@ -248,6 +250,7 @@ def _export_marts(build: Path, target: Path, manifest: dict) -> dict[str, int]:
             relation = f'{EXPORT_SCHEMA}."{t}"'
             con.execute(f"copy (select * from {relation}) to {sql_string(target / (t + '.parquet'))} (format parquet)")
             counts[t] = con.execute(f"select count(*) from {relation}").fetchone()[0]
+        write_exports(con, target, EXPORT_SCHEMA, counts)  # CSV, XLSX, data dictionary, freshness stamp
     (target / MANIFEST).write_text(json.dumps({**manifest, "rows": counts}, indent=1), encoding="utf-8")
     for f in target.iterdir():
         _fsync(f)

@@ -59,8 +59,12 @@ def manifest(wh: Path) -> dict:
 
 
 def leftovers(wh: Path) -> list[str]:
-    """Whatever a run may leave next to the published file besides the file, its exports, docs."""
-    return sorted(p.name for p in wh.parent.iterdir() if p.name not in {wh.name, "exports", "data_docs", "dagster_home"})
+    """Whatever a run may leave next to the published file besides the file, its exports, docs
+    (dbt docs, GX context and Data Docs), the dashboard (a symlink onto its .site-<id> directory)."""
+    kept = {wh.name, "exports", "data_docs", "dagster_home", "docs", "gx", "site", "logs"}
+    site = wh.parent / "site"
+    current = site.resolve().name if site.is_symlink() else None
+    return sorted(p.name for p in wh.parent.iterdir() if p.name not in kept and p.name != current)
 
 
 def read_in_new_process(wh: Path, sql: str):
@@ -121,7 +125,9 @@ def test_publish_exports_the_build_file_with_a_manifest_of_the_run(wh):
             assert con.execute("select sum(n) from read_parquet(?)", [parquet]).fetchone() == (n * (n + 1) // 2,)
         assert m == {"run_id": run_id, "published_at": done["published_at"].isoformat(), "rows": {"numbers": n}}
         assert leftovers(wh) == []
-        assert sorted(tree(wh.parent / "exports")) == [MANIFEST, "numbers.parquet"]
+        assert sorted(tree(wh.parent / "exports")) == [  # exports.write_exports: CSV, XLSX, dictionary, stamp
+            "data_dictionary.csv", "data_dictionary.md", MANIFEST, "marts.xlsx", "numbers.csv", "numbers.parquet",
+            "published.csv", "published.parquet"]
 
 
 def test_a_reader_keeps_its_snapshot_across_a_publish_and_a_new_reader_sees_the_new_one(wh):

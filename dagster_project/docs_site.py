@@ -1,0 +1,165 @@
+"""The documentation next to the published warehouse, readable offline (no CDN, no server):
+
+* ``<warehouse dir>/docs/index.html``: one page linking everything below, with the freshness stamp
+  and the list of marts;
+* ``<warehouse dir>/docs/dbt/index.html``: dbt docs of the published warehouse
+  (``dbt docs generate --static``: one self-contained file, catalog read through the read-only
+  ``published`` target);
+* ``<warehouse dir>/data_docs/index.html``: Great Expectations Data Docs (every suite's latest
+  validation), whose CDN stylesheets and scripts :func:`make_offline` replaces with the copies in
+  ``dagster_project/static/vendor/`` (listed in its ``vendor.csv``);
+* ``<warehouse dir>/site/index.html``: the dashboard (asset ``dashboard``);
+* ``<warehouse dir>/exports/data_dictionary.md`` / ``.csv``: the data dictionary of the exports.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from dagster_project import config
+from dagster_project.serving.dashboard import site_dir
+
+VENDOR_DIR = Path(__file__).resolve().parent / "static" / "vendor"
+GX_WEB_ASSETS = re.compile(r"https://great-expectations-web-assets\.s3[^\"')\s]*")
+
+
+def docs_dir() -> Path:
+    return config.warehouse_path().parent / "docs"
+
+
+def _vendor_rows() -> list[dict]:
+    with open(VENDOR_DIR / "vendor.csv", encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def make_offline(site: Path, since: float | None = None) -> int:
+    """Rewrite the pages of the Data Docs site ``site`` (those written at or after ``since``, a
+    timestamp; default all) to load the vendored copies from ``site/static/vendor/`` instead of
+    CDNs (tags of assets the pages do not need, e.g. vega, are dropped; GX's logo comes from its own
+    static/images). Idempotent; returns pages rewritten."""
+    rows = _vendor_rows()
+    for r in (r for r in rows if r["file"]):
+        source, target = VENDOR_DIR / r["file"], site / "static" / "vendor" / r["file"]
+        if not target.exists() or target.stat().st_size != source.stat().st_size:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+    tags = [
+        (re.compile(r'<(script|link)\b[^>]*\b(?:src|href)="' + re.escape(r["url"]) + r'"[^>]*>(?:\s*</script>)?'), r["file"])
+        for r in rows if r["url"]
+    ]
+    rewritten = 0
+    for page in (p for p in site.rglob("*.html") if since is None or p.stat().st_mtime >= since):
+        text = page.read_text(encoding="utf-8")
+        static = os.path.relpath(site / "static", page.parent)
+
+        def local(match: re.Match, file: str) -> str:
+            if not file:
+                return ""
+            if match.group(1) == "script":
+                return f'<script src="{static}/vendor/{file}"></script>'
+            return f'<link rel="stylesheet" href="{static}/vendor/{file}">'
+
+        new = text
+        for pattern, file in tags:
+            new = pattern.sub(lambda m, f=file: local(m, f), new)
+        new = GX_WEB_ASSETS.sub(f"{static}/images/logo-long.png", new)
+        if new != text:
+            page.write_text(new, encoding="utf-8")
+            rewritten += 1
+    return rewritten
+
+
+def build_dbt_docs() -> Path:
+    """dbt docs of the published warehouse into docs/dbt/index.html (replaced atomically)."""
+    from dagster_project.assets.dbt import DBT_EXECUTABLE
+
+    published = config.warehouse_path()
+    if not published.exists():
+        raise FileNotFoundError(f"no published warehouse at {published}: run `urban run` first")
+    out = docs_dir() / "dbt" / "index.html"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [DBT_EXECUTABLE, "docs", "generate", "--static", "--target", "published", "--target-path", tmp,
+               "--project-dir", str(config.DBT_PROJECT_DIR), "--profiles-dir", str(config.DBT_PROJECT_DIR)]
+        done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, config.WAREHOUSE_ENV: str(published)})
+        if done.returncode != 0:
+            raise RuntimeError(f"dbt docs generate failed ({done.returncode}):\n{(done.stdout + done.stderr)[-3000:]}")
+        staged = out.with_name("index.html.new")
+        shutil.copyfile(Path(tmp) / "static_index.html", staged)
+        os.replace(staged, out)
+    return out
+
+
+def _link(href: str, label: str, what: str, base: Path) -> str:
+    exists = (base / href).exists()
+    note = "" if exists else ' <em class="missing">(not built yet)</em>'
+    return f'<li><a href="{html.escape(href)}">{html.escape(label)}</a>{note}: {html.escape(what)}</li>'
+
+
+def build_index() -> Path:
+    """docs/index.html: links to dashboard, dbt docs, Data Docs, exports and data dictionary, the
+    freshness stamp and every exported mart with its rows and description."""
+    out_dir = docs_dir()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    exports = config.exports_dir()
+    manifest = json.loads((exports / "manifest.json").read_text(encoding="utf-8")) if (exports / "manifest.json").exists() else {}
+    described = {}
+    if (exports / "data_dictionary.csv").exists():
+        with open(exports / "data_dictionary.csv", encoding="utf-8", newline="") as fh:
+            described = {r["table_name"]: r["table_description"] for r in csv.DictReader(fh)}
+    links = "\n".join([
+        _link("../site/index.html", "Dashboard", "targets vs actuals per city, reports per city", out_dir),
+        _link("dbt/index.html", "dbt docs", "every model (staging → intermediate → marts), columns, lineage", out_dir),
+        _link("../data_docs/index.html", "Great Expectations Data Docs", "the latest validation of every quality suite", out_dir),
+        _link("../exports/data_dictionary.md", "Data dictionary", "every exported column with type and description (also .csv)", out_dir),
+        _link("../exports/marts.xlsx", "Spreadsheet", "the marts as sheets of one workbook (CSV and Parquet next to it)", out_dir),
+    ])
+    rows = "\n".join(
+        f"<tr><td><code>marts.{html.escape(t)}</code></td><td class=n>{n:,}</td><td>{html.escape(described.get(t, ''))}</td></tr>"
+        for t, n in sorted(manifest.get("rows", {}).items())
+    )
+    stamp = (f"Published run <code>{html.escape(manifest['run_id'])}</code> at {html.escape(manifest['published_at'])} UTC"
+             if manifest else "Nothing published yet.")
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Urbanization indicator warehouse: documentation</title>
+<style>
+body {{ font: 15px/1.5 system-ui, -apple-system, "Segoe UI", "Noto Sans CJK SC", sans-serif; max-width: 64rem; margin: 2rem auto; padding: 0 1rem; color: #1d2733; }}
+h1 {{ font-size: 1.6rem; }} a {{ color: #0b5cad; }} .missing {{ color: #a33; }}
+table {{ border-collapse: collapse; width: 100%; }} th, td {{ border-bottom: 1px solid #dde3ea; padding: .35rem .5rem; text-align: left; vertical-align: top; }}
+td.n {{ text-align: right; white-space: nowrap; }} code {{ background: #f2f4f7; padding: 0 .2rem; }}
+</style></head><body>
+<h1>Urbanization indicator warehouse</h1>
+<p>{stamp}.</p>
+<ul>
+{links}
+</ul>
+<h2>Published marts</h2>
+<table><thead><tr><th>table</th><th>rows</th><th>what</th></tr></thead><tbody>
+{rows}
+</tbody></table>
+</body></html>
+"""
+    (out_dir / "index.html").write_text(page, encoding="utf-8")
+    return out_dir / "index.html"
+
+
+def build_docs() -> dict[str, Path]:
+    """dbt docs, offline Data Docs and the index page; returns where each is."""
+    dbt_docs = build_dbt_docs()
+    if config.data_docs_dir().exists():
+        make_offline(config.data_docs_dir())
+    return {
+        "index": build_index(),
+        "dbt": dbt_docs,
+        "data_docs": config.data_docs_dir() / "index.html",
+        "dashboard": site_dir() / "index.html",
+        "data_dictionary": config.exports_dir() / "data_dictionary.md",
+    }

@@ -1,0 +1,232 @@
+"""Nightly job vs a bare `dbt build` vs the SQL floor, in one run, on this machine (a script, not a test).
+
+Usage: .venv/bin/python benchmarks/bench_nightly.py [--workdir DIR] [--no-write]
+
+(a) the nightly job in a child process (``execute_nightly`` into ``DIR/nightly/indicators.duckdb``,
+    sources from URBAN_SOURCE_DIRS, default <repo>/../shared): wall time, peak RSS of the process
+    tree (sum of VmRSS over the child and its descendants, sampled every 0.1 s from /proc), and each
+    step's duration from the run's STEP_START / STEP_SUCCESS|STEP_FAILURE events;
+(b) a bare ``dbt build`` over the same raw tables: the published file is copied to
+    ``DIR/bare/indicators.duckdb.build`` (the build target of the profile) and
+    ``.venv/bin/dbt build --profiles-dir .`` runs in dbt/ with its own target and log paths;
+(c) the floor: the models and tests that run compiled, as plain SQL in one DuckDB connection in
+    dependency order (``create table|view ... as <compiled_code>``; each test's failures counted),
+    over a third copy of the published file.
+Prints a table; writes BENCHMARKS.md (section "Nightly vs bare dbt") unless --no-write.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DBT_DIR = REPO / "dbt"
+DBT = REPO / ".venv" / "bin" / "dbt"
+sys.path.insert(0, str(REPO))
+
+from benchmarks.report import machine, write_section  # noqa: E402
+
+# the issue's figures, measured on this machine before the work on issue 11
+BEFORE = {"nightly_s": 65.8, "peak_rss_mib": 1.1 * 1024, "bare_dbt_s": 17.7, "floor_s": 2.6}
+
+CHILD = """
+import time
+started = time.time()
+import json, sys
+from dagster import DagsterEventType, DagsterInstance
+from dagster_project.run import execute_nightly
+instance = DagsterInstance.ephemeral()
+result, published = execute_nightly(instance, quiet=True)
+steps, start = {}, {}
+for e in instance.all_logs(result.run_id):
+    ev = e.dagster_event
+    if ev is not None and ev.event_type == DagsterEventType.RUN_START:
+        run_start = e.timestamp
+    if ev is not None and ev.event_type in (DagsterEventType.RUN_SUCCESS, DagsterEventType.RUN_FAILURE):
+        run_end = e.timestamp
+    if ev is None or ev.step_key is None:
+        continue
+    if ev.event_type == DagsterEventType.STEP_START:
+        start[ev.step_key] = e.timestamp
+    elif ev.event_type in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
+        steps[ev.step_key] = {"seconds": e.timestamp - start[ev.step_key], "ok": ev.event_type == DagsterEventType.STEP_SUCCESS}
+json.dump({"success": result.success, "published": published, "steps": steps,
+           "startup_s": run_start - started, "run_s": run_end - run_start}, open(sys.argv[1], "w"))
+"""
+
+
+def tree_rss_kib(root: int) -> int:
+    """Sum of VmRSS (KiB) of ``root`` and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            status = (d / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        pid = int(d.name)
+        children.setdefault(int(fields["PPid"]), []).append(pid)
+        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0])
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo += children.get(pid, [])
+    return total
+
+
+def timed(cmd: list[str], env: dict, cwd: Path) -> tuple[float, int, subprocess.CompletedProcess]:
+    """(wall seconds, peak process-tree RSS in KiB, completed process)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak, out = 0, {}
+    reader = threading.Thread(target=lambda: out.update(zip(("stdout", "stderr"), proc.communicate())))
+    reader.start()
+    while proc.poll() is None:
+        peak = max(peak, tree_rss_kib(proc.pid))
+        time.sleep(0.1)
+    reader.join()
+    seconds = time.perf_counter() - started
+    return seconds, peak, subprocess.CompletedProcess(cmd, proc.returncode, out.get("stdout", ""), out.get("stderr", ""))
+
+
+def run_nightly(work: Path, env: dict) -> dict:
+    result_file = work / "nightly.json"
+    seconds, peak, done = timed([sys.executable, "-c", CHILD, str(result_file)], env, REPO)
+    if done.returncode != 0 or not result_file.exists():
+        raise SystemExit(f"nightly failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+    return {"seconds": seconds, "peak_mib": peak / 1024, **json.loads(result_file.read_text())}
+
+
+def run_bare_dbt(published: Path, work: Path, env: dict) -> dict:
+    warehouse = work / "bare" / "indicators.duckdb"
+    warehouse.parent.mkdir(parents=True)
+    shutil.copyfile(published, warehouse.with_name(warehouse.name + ".build"))
+    target = work / "bare" / "target"
+    cmd = [str(DBT), "build", "--profiles-dir", ".", "--target-path", str(target), "--log-path", str(work / "bare" / "logs")]
+    seconds, peak, done = timed(cmd, {**env, "URBAN_WAREHOUSE_PATH": str(warehouse)}, DBT_DIR)
+    if done.returncode != 0:
+        raise SystemExit(f"bare dbt build failed:\n{done.stdout[-3000:]}")
+    return {"seconds": seconds, "peak_mib": peak / 1024, "target": target}
+
+
+def floor_statements(target: Path) -> list[tuple[str, str, str]]:
+    """(kind, name, sql) for every model and test that ran in the bare build, in dependency order."""
+    manifest = json.loads((target / "manifest.json").read_text())
+    ran = {r["unique_id"] for r in json.loads((target / "run_results.json").read_text())["results"] if r["status"] in ("success", "pass", "warn", "fail")}
+    nodes = {uid: n for uid, n in manifest["nodes"].items() if uid in ran and n["resource_type"] in ("model", "test")}
+    order, seen = [], set()
+
+    def visit(uid: str) -> None:
+        if uid in seen or uid not in nodes:
+            return
+        seen.add(uid)
+        for dep in nodes[uid]["depends_on"]["nodes"]:
+            visit(dep)
+        order.append(uid)
+
+    for uid in sorted(nodes):
+        visit(uid)
+    out = []
+    for uid in order:
+        n = nodes[uid]
+        if n["resource_type"] == "model":
+            kind = "view" if n["config"]["materialized"] == "view" else "table"
+            relation = f'"{n["schema"]}"."{n["alias"]}"'
+            out.append(("model", n["name"], f"create or replace {kind} {relation} as {n['compiled_code']}"))
+        else:
+            out.append(("test", n["name"], f"select count(*) from ({n['compiled_code']}) t"))
+    return out
+
+
+def run_floor(published: Path, target: Path, work: Path) -> dict:
+    import duckdb
+
+    copy = work / "floor" / "indicators.duckdb"
+    copy.parent.mkdir(parents=True)
+    shutil.copyfile(published, copy)
+    statements = floor_statements(target)
+    con = duckdb.connect(str(copy))
+    schemas = {s for _, _, sql in statements for s in [sql.split('"')[1]] if sql.startswith("create")}
+    for s in schemas:
+        con.execute(f'create schema if not exists "{s}"')
+    failing, took = [], []
+    for kind, name, sql in statements:
+        started = time.perf_counter()
+        row = con.execute(sql).fetchone()
+        took.append((time.perf_counter() - started, name))
+        if kind == "test" and row and row[0]:
+            failing.append(name)
+    con.close()
+    return {"seconds": sum(t for t, _ in took), "models": sum(k == "model" for k, _, _ in statements),
+            "tests": sum(k == "test" for k, _, _ in statements), "failing_tests": failing,
+            "slowest": sorted(took, reverse=True)[:5]}
+
+
+def report(n: dict, b: dict, f: dict, command: str) -> str:
+    ratio = n["seconds"] / b["seconds"]
+    lines = [
+        f"Command: `{command}` (one run; the machine has 2 cores and other work was running, so figures are noisy)",
+        "",
+        "| measure | before (issue 11) | now | goal |",
+        "|---|---:|---:|---|",
+        f"| nightly wall (s) | {BEFORE['nightly_s']:.1f} | {n['seconds']:.1f} | ≤ 20 s |",
+        f"| nightly peak RSS, process tree (MiB) | {BEFORE['peak_rss_mib']:.0f} | {n['peak_mib']:.0f} | |",
+        f"| bare `dbt build` wall (s) | {BEFORE['bare_dbt_s']:.1f} | {b['seconds']:.1f} | |",
+        f"| floor: compiled SQL in one DuckDB connection (s) | {BEFORE['floor_s']:.1f} | {f['seconds']:.2f} | |",
+        f"| ratio nightly / bare dbt | {BEFORE['nightly_s'] / BEFORE['bare_dbt_s']:.2f} | {ratio:.2f} | ≤ 1.5 |",
+        "",
+        f"Floor: {f['models']} models + {f['tests']} tests; tests with failing rows: {', '.join(f['failing_tests']) or 'none'}; "
+        f"slowest statements: {', '.join(f'{name} {t:.2f} s' for t, name in f['slowest'])}.",
+        f"Nightly: success={n['success']}, published={n['published']}.",
+        "",
+        "Steps of the nightly run (from the run's STEP_START/STEP_SUCCESS events; before: issue 11's figures):",
+        "",
+        "| step | seconds |",
+        "|---|---:|",
+    ]
+    for step, s in sorted(n["steps"].items(), key=lambda kv: -kv[1]["seconds"]):
+        lines.append(f"| {step}{'' if s['ok'] else ' (FAILED)'} | {s['seconds']:.2f} |")
+    lines += [f"| (interpreter start, imports, loading the Dagster definitions, before RUN_START) | {n['startup_s']:.2f} |",
+              f"| (RUN_START to RUN_SUCCESS, all steps and the executor's overhead) | {n['run_s']:.2f} |"]
+    lines += ["", "Before (issue 11): dbt step 29 s, GX on fct_indicator_observation 11 s, yearbook ingest 7 s, "
+              "prose 3 s, loading the Dagster definitions 5 s."]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--workdir", type=Path)
+    ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--section", default="Nightly vs bare dbt", help="the BENCHMARKS.md section to write")
+    args = ap.parse_args()
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="bench_nightly_"))
+    work.mkdir(parents=True, exist_ok=True)
+    published = work / "nightly" / "indicators.duckdb"
+    published.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "URBAN_WAREHOUSE_PATH": str(published), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+           "URBAN_SOURCE_DIRS": os.environ.get("URBAN_SOURCE_DIRS", str(REPO.parent / "shared"))}
+    n = run_nightly(work, env)
+    b = run_bare_dbt(published, work, env)
+    f = run_floor(published, b["target"], work)
+    text = report(n, b, f, f"URBAN_SOURCE_DIRS={env['URBAN_SOURCE_DIRS']} python benchmarks/bench_nightly.py")
+    print(text)
+    if not args.no_write:
+        write_section(REPO / "BENCHMARKS.md", args.section, machine() + "\n\n" + text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

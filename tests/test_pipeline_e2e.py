@@ -102,12 +102,11 @@ def test_failed_gate_keeps_the_published_warehouse(warehouse, tmp_path):
     try:
         result, published = execute_nightly(DagsterInstance.ephemeral())
         assert not published
-        evals = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
-        gx = [ev for ev in evals if ev.check_name == "gx_fct_plan_target"]
-        assert len(gx) == 1 and gx[0].passed is False
-        failed = gx[0].metadata["failed"].value
-        unit_gate = [f for f in failed if f["expectation"] == "expect_column_values_to_not_be_null" and f["kwargs"]["column"] == "canonical_unit"]
-        assert len(unit_gate) == 1 and unit_gate[0]["unexpected_count"] == 3  # 2020, 2025, 2035 of that row
+        evals = {e.event_specific_data.check_name: e.event_specific_data
+                 for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+        # the dbt test on units fails inside the dbt build, before the GX gates would run
+        assert evals["assert_plan_target_units_match_catalogue"].passed is False
+        assert not any(ev.passed is False for name, ev in evals.items() if name != "assert_plan_target_units_match_catalogue")
         assert sha(path) == before
         assert reader.execute("select count(*) from marts.fct_plan_target").fetchone()[0] == n_before
     finally:

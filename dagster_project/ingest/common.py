@@ -307,7 +307,6 @@ def normalize_label(s: str) -> str:
 # Numbers as printed
 # ---------------------------------------------------------------------------
 
-COMPARATORS = ("=", ">", "≥", "<", "≤", "≈", "between")
 
 _NUMBER_RE = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
 

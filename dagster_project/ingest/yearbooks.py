@@ -41,7 +41,7 @@ import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import polars as pl
 
@@ -523,18 +523,4 @@ def parse_yearbook(path: str | Path, lookup: RegionLookup | None = None) -> Year
     sheet = pick_data_sheet(sheets, path.name)
     return parse_yearbook_grid(
         sheets[sheet], source_file=path.name, source_sha256=file_sha256(path), sheet_name=sheet, lookup=lookup,
-    )
-
-
-def parse_yearbooks(paths: Iterable[str | Path]) -> YearbookResult:
-    """Parse several editions and stack their results (summary: one entry per file)."""
-    results = [parse_yearbook(p) for p in sorted(map(Path, paths))]
-    if not results:
-        raise SourceError("(none)", None, "no yearbook files given")
-    return YearbookResult(
-        observations=pl.concat([r.observations for r in results]),
-        quarantine=[q for r in results for q in r.quarantine],
-        headers=pl.concat([r.headers for r in results]),
-        summary={"files": [r.summary for r in results]},
-        columns=[c for r in results for c in r.columns],
     )

@@ -14,6 +14,7 @@ from contextlib import nullcontext, redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import click
+import duckdb
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -115,14 +116,21 @@ class Tracker:
 
 
 def _source_rows(path: Path) -> list[tuple]:
-    """(source, files, rows loaded, rows quarantined) from raw.load_log of ``path``."""
+    """(source, files, rows loaded, rows quarantined at load, values quarantined as implausible)
+    from marts.mart_load_summary of ``path``, or from raw.load_log when the marts were not built."""
     from dagster_project.warehouse import _open_current
 
     with _open_current(path) as con:
-        return con.execute(
-            "select replace(asset, 'raw/', ''), count(*), sum(rows_loaded), sum(rows_quarantined) "
-            "from raw.load_log group by 1 order by 1"
-        ).fetchall()
+        try:
+            return con.execute(
+                "select replace(asset, 'raw/', ''), count(*), sum(rows_loaded), sum(rows_quarantined), "
+                "sum(rows_implausible) from marts.mart_load_summary group by 1 order by 1"
+            ).fetchall()
+        except duckdb.Error:
+            return con.execute(
+                "select replace(asset, 'raw/', ''), count(*), sum(rows_loaded), sum(rows_quarantined), 0 "
+                "from raw.load_log group by 1 order by 1"
+            ).fetchall()
 
 
 def summary(tracker: Tracker, code: int, message: str, published: bool) -> list[tuple]:
@@ -130,17 +138,17 @@ def summary(tracker: Tracker, code: int, message: str, published: bool) -> list[
     out = tracker.out
     path = config.warehouse_path() if published else config.build_path()
     sources = Table(title="rows per source", title_justify="left")
-    for name in ("source", "files", "rows loaded", "rows quarantined"):
+    for name in ("source", "files", "rows loaded", "rows quarantined", "implausible"):
         sources.add_column(name, justify="left" if name == "source" else "right")
     try:
         rows = _source_rows(path)
     except Exception as e:  # noqa: BLE001 - a run that failed before loading has no ledger
         rows = []
         out.print(f"rows per source unavailable ({path.name}: {str(e).splitlines()[0]})")
-    for source, files, loaded, quarantined in rows:
-        sources.add_row(source, f"{files:,}", f"{loaded:,}", f"{quarantined:,}")
+    for row in rows:
+        sources.add_row(row[0], *(f"{n:,}" for n in row[1:]))
     if rows:
-        sources.add_row("total", f"{sum(r[1] for r in rows):,}", f"{sum(r[2] for r in rows):,}", f"{sum(r[3] for r in rows):,}", style="bold")
+        sources.add_row("total", *(f"{sum(r[i] for r in rows):,}" for i in range(1, 5)), style="bold")
     checks = Table(title="checks", title_justify="left")
     for name in ("kind", "passed", "warned", "failed"):
         checks.add_column(name, justify="left" if name == "kind" else "right")

@@ -74,7 +74,7 @@ def variant(published: Path, tmp: Path, **columns: str) -> Path:
     copy = tmp / "variant.duckdb"
     shutil.copy(published, copy)
     with duckdb.connect(str(copy)) as con:
-        for col, typ in (("plan_group", "varchar"), ("is_binding", "boolean")):
+        for col, typ in (("group_label", "varchar"), ("is_binding", "boolean")):
             con.execute(f"alter table marts.fct_plan_target drop column if exists {col}")
             if col in columns:
                 con.execute(f"alter table marts.fct_plan_target add column {col} {typ}")
@@ -169,7 +169,7 @@ def test_early_warning_flags_a_binding_target_the_projection_misses():
 
 def test_binding_and_plan_group_columns_when_present(published, tmp_path):
     copy = variant(published, tmp_path, is_binding="indicator_code = 'urbanization_rate'",
-                   plan_group="coalesce(table_ref, '正文')")
+                   group_label="coalesce(table_ref, '正文')")
     built = build_site(copy, tmp_path / "site")
     index, report = page(built, "index.html"), page(built, "report_410900.html")
     assert 'id="note-binding"' not in index and 'id="note-plan-group"' not in index

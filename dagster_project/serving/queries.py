@@ -1,15 +1,16 @@
 """Every read the dashboard and the reports make from the published warehouse.
 
-Columns other helpers may add later (``fct_plan_target.plan_group`` and ``is_binding``) are
-read only when :func:`columns` finds them; otherwise they come back as null and the pages say
-that the warehouse does not carry them.
+The plan group (``fct_plan_target.group_label``: the table's 类别/领域) and the binding flag
+(``is_binding``: 属性 约束性/预期性) are read only when :func:`columns` finds them (an older
+warehouse lacks them); otherwise they come back as null and the pages say so.
 """
 
 from __future__ import annotations
 
 import duckdb
 
-OPTIONAL_TARGET_COLUMNS = ("plan_group", "is_binding")
+# name on the pages -> column of marts.fct_plan_target
+OPTIONAL_TARGET_COLUMNS = {"plan_group": "group_label", "is_binding": "is_binding"}
 
 
 def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
@@ -48,10 +49,11 @@ def target_progress(con: duckdb.DuckDBPyConnection) -> tuple[list[dict], set[str
     """mart_target_progress with the region's name, its city (the prefecture a county target
     belongs to), the indicator's name and, when present, the plan group and binding flag of
     fct_plan_target; plus the optional columns found."""
-    present = columns(con, "marts", "fct_plan_target") & set(OPTIONAL_TARGET_COLUMNS)
+    found = columns(con, "marts", "fct_plan_target")
+    present = {name for name, col in OPTIONAL_TARGET_COLUMNS.items() if col in found}
     optional = ", ".join(
-        f"t.{c}" if c in present else f"cast(null as {'boolean' if c == 'is_binding' else 'varchar'}) as {c}"
-        for c in OPTIONAL_TARGET_COLUMNS
+        f"t.{col} as {name}" if name in present else f"cast(null as {'boolean' if name == 'is_binding' else 'varchar'}) as {name}"
+        for name, col in OPTIONAL_TARGET_COLUMNS.items()
     )
     sql = f"""
         select p.*, r.region_name, r.level as region_level, c.region_code as city_code, c.region_name as city_name,

@@ -93,7 +93,13 @@ def build_dbt_docs() -> Path:
         if done.returncode != 0:
             raise RuntimeError(f"dbt docs generate failed ({done.returncode}):\n{(done.stdout + done.stderr)[-3000:]}")
         staged = out.with_name("index.html.new")
-        shutil.copyfile(Path(tmp) / "static_index.html", staged)
+        page = (Path(tmp) / "static_index.html").read_text(encoding="utf-8")
+        # two slips of dbt's page that make the browser request what does not exist: "{{ getIcon(…) }}"
+        # in an SVG <use xlink:href> before AngularJS fills it in (ng-attr- sets it once interpolated),
+        # and an unbuilt "${require(…favicon.ico)}" icon link (an empty inline icon instead)
+        page = page.replace('xlink:href="{{', 'ng-attr-xlink:href="{{')
+        page = page.replace("href=\"${require('./assets/favicons/favicon.ico')}\"", 'href="data:,"')
+        staged.write_text(page, encoding="utf-8")
         os.replace(staged, out)
     return out
 
@@ -129,7 +135,7 @@ def build_index() -> Path:
     stamp = (f"Published run <code>{html.escape(manifest['run_id'])}</code> at {html.escape(manifest['published_at'])} UTC"
              if manifest else "Nothing published yet.")
     page = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Urbanization indicator warehouse: documentation</title>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Urbanization indicator warehouse: documentation</title>
 <style>
 body {{ font: 15px/1.5 system-ui, -apple-system, "Segoe UI", "Noto Sans CJK SC", sans-serif; max-width: 64rem; margin: 2rem auto; padding: 0 1rem; color: #1d2733; }}
 h1 {{ font-size: 1.6rem; }} a {{ color: #0b5cad; }} .missing {{ color: #a33; }}

@@ -128,3 +128,31 @@ def test_report_renders_and_prints_to_a4(driver, site):
     (ARTIFACTS / "report_410900.pdf").write_bytes(pdf)
     assert re.search(rb"/MediaBox \[0 0 595\.9\d* 841\.9\d*\]", pdf)  # A4 in points
     assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) >= 1 + sheets  # one sheet per page, after the table
+
+
+
+@pytest.fixture(scope="module")
+def served(nightly_warehouse):
+    """The folder next to the published warehouse over HTTP on 127.0.0.1, as `urban serve` shows it
+    (dbt docs is a single-page app that a file:// URL blocks)."""
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(nightly_warehouse[0].parent))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+@pytest.mark.parametrize("page", ["docs/index.html", "docs/dbt/index.html", "data_docs/index.html"])
+def test_docs_pages_render_offline(driver, served, page):
+    """The docs index, the dbt docs and the Data Docs index the nightly wrote next to the warehouse:
+    no console error, no request beyond 127.0.0.1, and the page shows its own content."""
+    errors, requests = visit(driver, served + page, charts=False)
+    assert errors == [] and [u for u in requests if not (LOCAL.match(u) or u.startswith(served))] == []
+    expected = {"docs/index.html": "dbt", "docs/dbt/index.html": "fct_plan_target",
+                "data_docs/index.html": "fct_indicator_observation"}[page]
+    WebDriverWait(driver, 60).until(lambda d: expected in d.execute_script("return document.body.innerText"))
+    save(driver, page.replace("/", "_").removesuffix(".html"))

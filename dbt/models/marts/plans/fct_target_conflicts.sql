@@ -19,8 +19,11 @@ groups as (
         count(*) as n_targets,
         count(distinct value_normalized) as n_distinct_values,
         count(distinct comparator) as n_distinct_comparators,
+        -- ordered, so that two runs over the same inputs publish the same text
         string_agg(distinct comparator || ' ' || cast(value_normalized as varchar) || ' (' || source_kind
-                   || coalesce(' ' || table_ref, '') || ')', '; ') as all_values
+                   || coalesce(' ' || table_ref, '') || ')', '; '
+                   order by comparator || ' ' || cast(value_normalized as varchar) || ' (' || source_kind
+                   || coalesce(' ' || table_ref, '') || ')') as all_values
     from targets
     group by all
     having count(distinct value_normalized) > 1

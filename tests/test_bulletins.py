@@ -8,9 +8,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from dagster_project.ingest.bulletin_facts import parse_bulletin_facts
 from dagster_project.ingest.bulletins import (
     extract_figures,
-    parse_bulletin_facts,
     parse_bulletin_html,
     parse_bulletin_html_text,
     split_sentences,

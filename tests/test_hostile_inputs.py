@@ -23,7 +23,8 @@ import polars as pl
 import pytest
 
 from dagster_project import config
-from dagster_project.ingest.bulletins import parse_bulletin_facts, parse_bulletin_html
+from dagster_project.ingest.bulletin_facts import parse_bulletin_facts
+from dagster_project.ingest.bulletins import parse_bulletin_html
 from dagster_project.ingest.census import parse_census_city, parse_census_county
 from dagster_project.ingest.common import SourceError
 from dagster_project.ingest.plan_tables import parse_plan_tables

@@ -244,7 +244,7 @@ def raw_bulletin_observations(context: AssetExecutionContext) -> MaterializeResu
     description="raw/bulletins/bulletin_facts.csv: figures of 濮阳, 菏泽, 河南省, 山东省 bulletins with their sources.",
 )
 def raw_bulletin_facts(context: AssetExecutionContext) -> MaterializeResult:
-    from dagster_project.ingest.bulletins import parse_bulletin_facts
+    from dagster_project.ingest.bulletin_facts import parse_bulletin_facts
 
     files = config.find_source_files("bulletins", ("*.csv",))
     return _observation_files_result(context, "bulletin_facts", files, parse_bulletin_facts, OBSERVATION_SCHEMA)

@@ -1,4 +1,5 @@
-"""Statistical bulletins (国民经济和社会发展统计公报): the HTML page and the facts CSV.
+"""Statistical bulletins (国民经济和社会发展统计公报): the HTML page (the facts CSV is
+:mod:`dagster_project.ingest.bulletin_facts`; whose figure it is, :mod:`.bulletin_regions`).
 
 HTML (``parse_bulletin_html``): the page is reduced to text blocks with the stdlib
 ``html.parser`` (scripts/styles dropped, one block per paragraph-like element), blocks
@@ -14,16 +15,11 @@ gives that year. A figure lands with the vocabulary label that found it (label_s
 every printed label. A figure that matches a phrase but does not parse as a number goes to
 quarantine with the sentence.
 
-Facts CSV (``parse_bulletin_facts``): one figure a row; codes validated against
-regions.csv (and against the printed region name); labels land as printed (label_scope
-'bulletin'); a bad row goes to quarantine with file, row and reason.
 """
 
 from __future__ import annotations
 
 import codecs
-import csv
-import io
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -36,17 +32,15 @@ from dagster_project.ingest.common import (
     ObservationRows,
     QuarantineRow,
     SourceError,
-    csv_records,
-    decode_text,
     file_sha256,
     normalize_text,
     parse_number,
     read_source_bytes,
 )
+from dagster_project.ingest.bulletin_regions import figure_subject, region_names
 from dagster_project.ingest.reference import RegionLookup, label_rows, read_reference, region_lookup
 
 HTML_KIND = "bulletin_html"
-FACTS_KIND = "bulletin_facts"
 LABEL_SCOPE = "bulletin"  # source_scope of the vocabulary in raw/reference/indicator_label_map.csv
 
 # "…2025年濮阳市国民经济和社会发展统计公报" / "濮阳市2025年国民经济与社会发展统计公报"
@@ -234,88 +228,6 @@ def _region_code(name: str, lookup: RegionLookup) -> str | None:
 
 
 # ---------------------------------------------------------------------------
-# Whose figure is it? Names of regions other than the bulletin's own
-# ---------------------------------------------------------------------------
-
-# "分区县看，伊州区实现地区生产总值664.08亿元…": every figure after such a marker is a county's
-_BREAKDOWN_RE = re.compile(r"分(?:区县|县区|县市区|县市|区市县|县\(市、?区\)|县\(市\)|区县\(市\)|地区|片区|区域)看|分县域看")
-_SUFFIXES = ("自治县", "自治旗", "县", "区", "市", "旗", "地区", "自治州", "盟", "省", "自治区")
-
-
-class RegionNames:
-    """Region names as bulletins print them: full names and, where unambiguous, short ones."""
-
-    def __init__(self, lookup: RegionLookup):
-        rows = lookup.regions.to_dicts()
-        self.prefectures: dict[str, str] = {}
-        self.counties: dict[str, dict[str, str]] = {}  # prefecture code -> {county name: county code}
-        self.provinces: list[str] = []
-        for r in rows:
-            full = normalize_text(r["region_name"])
-            if r["level"] == "prefecture":
-                for name in (full, _short(full)):
-                    if len(name) >= 2:
-                        self.prefectures.setdefault(name, r["region_code"])
-            elif r["level"] == "county":
-                for name in (full, _short(full)):
-                    self.counties.setdefault(r["parent_code"], {})[name] = r["region_code"]
-            elif r["level"] == "province":
-                self.provinces.append(full)
-        self._prefecture_re = _alternation(self.prefectures)
-
-    def prefecture_names_in(self, text: str) -> dict[str, str]:
-        return {m.group(0): self.prefectures[m.group(0)] for m in self._prefecture_re.finditer(text)}
-
-    @lru_cache(maxsize=512)
-    def others_re(self, code: str) -> re.Pattern:
-        """Names that, printed before a figure, make it somebody else's: this prefecture's
-        counties and districts, every other prefecture and province, the nation."""
-        own = {n for n, c in self.prefectures.items() if c == code}
-        counties = [n for n in self.counties.get(code, []) if len(n) >= 2 and not any(n in o or o in n for o in own)]
-        others = [n for n, c in self.prefectures.items() if c != code and len(n) >= 3 and not any(n in o for o in own)]
-        names = _alternation(counties + others + self.provinces + ["全省", "全自治区"]).pattern
-        return re.compile(f"{names}|全国(?!经济普查|人口普查|统一)")
-
-
-def _short(name: str) -> str:
-    for suffix in _SUFFIXES:
-        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
-            return name[: -len(suffix)]
-    return name
-
-
-def _alternation(names) -> re.Pattern:
-    return re.compile("|".join(re.escape(n) for n in sorted(set(names), key=len, reverse=True)) or r"(?!)")
-
-
-@lru_cache(maxsize=4)
-def region_names(lookup: RegionLookup) -> RegionNames:
-    return RegionNames(lookup)
-
-
-def figure_subject(text_before: str, code: str, lookup: RegionLookup) -> tuple[str | None, str | None]:
-    """(region code, None) of the region a figure printed after ``text_before`` (its sentence
-    up to the label) describes, or (None, why not) when that is not clear.
-
-    The bulletin's own region unless its clause names another region: a clause naming
-    exactly one of this prefecture's counties ("…；伊州区实现地区生产总值664.08亿元") is that
-    county's; several counties ("滨城、邹平、博兴合计…"), another prefecture or province, or
-    a breakdown marker earlier in the sentence ("分区县看，…") without a county in the clause
-    make the figure nobody's (not published)."""
-    names = region_names(lookup)
-    clause = re.split(r"[,;:]", text_before)[-1]
-    named = {m.group(0) for m in names.others_re(code).finditer(clause)}
-    counties = {names.counties.get(code, {}).get(n) for n in named} - {None}
-    if len(counties) == 1 and len(named) == 1:
-        return counties.pop(), None
-    if named:
-        return None, f"the clause names {', '.join(sorted(named))} before the figure"
-    if _BREAKDOWN_RE.search(text_before):
-        return None, "the sentence breaks the figures down by county or district"
-    return code, None
-
-
-# ---------------------------------------------------------------------------
 # HTML bulletin
 # ---------------------------------------------------------------------------
 
@@ -448,63 +360,3 @@ def parse_bulletin_html(path: str | Path, lookup: RegionLookup | None = None) ->
     result = parse_bulletin_html_text(html, source_file=path.name, source_sha256=file_sha256(path), lookup=lookup)
     result.summary["charset"] = charset
     return result
-
-
-# ---------------------------------------------------------------------------
-# Bulletin facts CSV
-# ---------------------------------------------------------------------------
-
-FACTS_COLUMNS = ("region_code", "region_name", "year", "indicator_label", "value", "unit")
-
-
-def parse_bulletin_facts(path: str | Path) -> BulletinResult:
-    """``bulletin_facts.csv``: one figure a row -> observations (source_location 'row N').
-
-    Row numbers count the header as row 1 (as a spreadsheet shows the file). Quarantined:
-    unknown region code, a region name that names another region, a year or value that
-    is not a number, an empty label. Labels land as printed (a label the bulletin vocabulary
-    does not know lands unmapped, see int_indicator_labels_mapped).
-    """
-    path = Path(path)
-    sha = file_sha256(path)
-    reader = csv.DictReader(io.StringIO(decode_text(read_source_bytes(path, FACTS_KIND), path.name), newline=""))
-    records = csv_records(reader, path.name)
-    missing = [c for c in FACTS_COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise SourceError(path.name, "row 1", f"missing column(s) {missing}")
-    regions = {r["region_code"]: r for r in read_reference("regions").iter_rows(named=True)}
-    obs = ObservationRows(FACTS_KIND, path.name, sha, LABEL_SCOPE)
-    quarantine: list[QuarantineRow] = []
-    rows = 0
-    for n, row in enumerate(records, start=2):
-        rows += 1
-        verbatim = ",".join((row.get(c) or "") for c in reader.fieldnames)
-        reason = _facts_row_problem(row, regions)
-        if reason:
-            quarantine.append(QuarantineRow(FACTS_KIND, path.name, sha, f"row {n}", reason, verbatim))
-            continue
-        obs.add(source_location=f"row {n}", verbatim=verbatim, region_name_raw=row["region_name"],
-                region_code=row["region_code"].strip(), year=int(parse_number(row["year"])),
-                indicator_label_raw=row["indicator_label"], unit_raw=row["unit"], value_raw=row["value"],
-                value=parse_number(row["value"]))
-    df = obs.frame()
-    summary = {"file": path.name, "rows": rows, "observations": df.height, "quarantined": len(quarantine)}
-    return BulletinResult(df, quarantine, summary)
-
-
-def _facts_row_problem(row: dict, regions: dict[str, dict]) -> str | None:
-    code = (row.get("region_code") or "").strip()
-    region = regions.get(code)
-    if region is None:
-        return f"region code {code!r} is not in regions.csv (GB/T 2260)"
-    name = normalize_text(row.get("region_name") or "")
-    if name and name != normalize_text(region["region_name"]):
-        return f"region name {row['region_name']!r} does not match code {code} ({region['region_name']})"
-    year = parse_number(row.get("year") or "")
-    if year is None or not year.is_integer() or not 1949 <= year <= 2100:
-        return f"year is not a calendar year: {row.get('year')!r}"
-    if parse_number(row.get("value") or "") is None:
-        return f"value is not a number: {row.get('value')!r}"
-    if not (row.get("indicator_label") or "").strip():
-        return "indicator_label is empty"
-    return None

@@ -146,7 +146,7 @@ def _row(**kw) -> dict:
                cagr_actual=(55 / 50) ** (1 / 5) - 1, cagr_required=None, method="cagr", time_share=None, completion_share=None,
                cumulative_actual_sum=None, is_cumulative=False, is_relative=False, cumulative_missing_years=None,
                progress_ratio=0.8, comparator="=", target_value=70.0, target_value_high=None, direction="higher",
-               is_binding=True, status="acceleration_needed", status_reason="synthetic", gap_to_target=None, plan_group=None)
+               is_binding=True, status="acceleration_needed", status_reason="synthetic", status_reason_zh="合成", gap_to_target=None, plan_group=None)
     return {**row, **kw}
 
 

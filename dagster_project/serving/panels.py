@@ -123,37 +123,6 @@ def early_warning(t: dict, projected: float | None, tolerance: float) -> bool | 
     return bool(t["is_binding"]) and meets(projected, t, tolerance) is False
 
 
-def reason_zh(t: dict) -> str:
-    """The judgement in Chinese, built only from the row's values (for a case it does not
-    recognize, the mart's own status_reason)."""
-    s, T = t["status"], f"{t['comparator']} {fmt(t['target_value'])}"
-    latest = f"最新值 {fmt(t['latest_actual_value'])}（{t['latest_actual_year']}年）"
-    if s == "insufficient_data":
-        missing = [
-            text for cond, text in (
-                (t["target_value"] is None, "无可比目标值" + ("（省级同年数值缺失）" if t["is_relative"] else "")),
-                (t["baseline_value"] is None, "无基期值"),
-                (t["latest_actual_value"] is None, "无实际值"),
-                (bool(t["cumulative_missing_years"]), f"累计期内缺 {t['cumulative_missing_years']} 年度实际值"),
-                (t["is_cumulative"] and not t["cumulative_missing_years"] and t["cumulative_actual_sum"] is None,
-                 f"累计期 {t['period_start']}–{t['period_end']} 内尚无年度实际值"),
-                (t["latest_actual_year"] is not None and t["baseline_year"] is not None
-                 and t["latest_actual_year"] <= t["baseline_year"], "基期之后无实际值"),
-            ) if cond
-        ]
-        return "无法评估：" + ("；".join(missing) if missing else t["status_reason"])
-    if s == "achieved":
-        return f"{latest}已满足 {t['target_year']} 年目标 {T}"
-    if s == "target_missed":
-        return f"目标年 {t['target_year']} 已到，{latest}未达到目标 {T}，差距 {fmt(t['gap_to_target'])}"
-    pace = (
-        f"实际年均增速 {pct(t['cagr_actual'])}，所需 {pct(t['cagr_required'])}"
-        if t["method"] == "cagr"
-        else f"完成度 {pct(t['completion_share'])}，时间进度 {pct(t['time_share'])}"
-    )
-    return f"{pace}，进度比 {fmt(t['progress_ratio'], 3)}（{METHOD_ZH.get(t['method'], t['method'])}）"
-
-
 def judge(t: dict, vocab: Vocabulary, tolerance: float) -> dict:
     """The row with its wording, projection, 预警 flag and Chinese reason added."""
     projected = projected_value(t)
@@ -163,7 +132,7 @@ def judge(t: dict, vocab: Vocabulary, tolerance: float) -> dict:
         "projected": projected,
         "projection_meets": meets(projected, t, tolerance),
         "warning": early_warning(t, projected, tolerance),
-        "reason_zh": reason_zh(t),
+        "reason_zh": t["status_reason_zh"],  # the mart says why, in Chinese (int_target_progress_computed)
         "latest_shown": t["cumulative_actual_sum"] if t["is_cumulative"] else t["latest_actual_value"],
     }
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dagster_project.ingest.common import file_sha256, normalize_text, read_text_lines
+from dagster_project.ingest.common import file_sha256, normalize_text
+from dagster_project.ingest.source_files import read_source_lines
 from dagster_project.ingest.prose_targets import (
     SOURCE_KIND_ACTION,
     SOURCE_KIND_PROSE,
@@ -114,7 +115,7 @@ def test_output_schema_and_provenance(results):
         # table_ref only on action-table rows
         assert df.filter(pl.col("source_kind") == SOURCE_KIND_PROSE)["table_ref"].null_count() == \
             df.filter(pl.col("source_kind") == SOURCE_KIND_PROSE).height
-        lines = read_text_lines(PLANS / fname)
+        lines = read_source_lines(PLANS / fname, "plan")
         for r in df.iter_rows(named=True):
             # the value is printed on the reported line; clause sits inside the sentence
             printed = normalize_text(lines[r["line_number"] - 1])
@@ -355,7 +356,7 @@ def test_puyang_stated_values():
     ratio = df.filter(pl.col("source_location") == "line 74", pl.col("indicator_label_raw") == "城乡居民收入比")
     assert "城乡居民收入比缩小到 2.26" in ratio["verbatim"][0]
     # every stated value is a number printed on its line
-    lines = read_text_lines(PLANS / PUYANG_FILE)
+    lines = read_source_lines(PLANS / PUYANG_FILE, "plan")
     for r in df.iter_rows(named=True):
         assert r["value_raw"] in normalize_text(lines[int(r["source_location"].split()[1]) - 1]).replace(" ", "")
     assert res.quarantine == []

@@ -14,13 +14,11 @@ from dagster_project.ingest.common import (
     ObservationRows,
     QuarantineRow,
     SourceError,
-    csv_records,
-    decode_text,
     file_sha256,
     normalize_text,
     parse_number,
-    read_source_bytes,
 )
+from dagster_project.ingest.source_files import csv_records, decode_text, read_source_bytes
 from dagster_project.ingest.reference import read_reference
 
 FACTS_KIND = "bulletin_facts"

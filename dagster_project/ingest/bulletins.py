@@ -35,8 +35,8 @@ from dagster_project.ingest.common import (
     file_sha256,
     normalize_text,
     parse_number,
-    read_source_bytes,
 )
+from dagster_project.ingest.source_files import read_source_bytes
 from dagster_project.ingest.bulletin_regions import figure_subject, region_names
 from dagster_project.ingest.reference import RegionLookup, label_rows, read_reference, region_lookup
 

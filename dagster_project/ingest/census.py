@@ -38,13 +38,10 @@ from dagster_project.ingest.common import (
     SourceError,
     cell_text,
     column_letter,
-    csv_records,
-    decode_text,
     file_sha256,
     parse_number,
-    read_source_bytes,
-    read_workbook,
 )
+from dagster_project.ingest.source_files import csv_records, decode_text, read_source_bytes, read_workbook
 from dagster_project.ingest.reference import label_rows, read_reference
 
 SOURCE_KIND = "census"

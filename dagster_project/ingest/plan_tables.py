@@ -59,9 +59,9 @@ from dagster_project.ingest.common import (
     normalize_label,
     normalize_text,
     parse_cell,
-    read_source_lines,
     split_label_unit,
 )
+from dagster_project.ingest.source_files import read_source_lines
 from dagster_project.ingest.plan_identity import plan_identity
 
 SOURCE_KIND = "plan_table"

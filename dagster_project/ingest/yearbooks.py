@@ -54,9 +54,9 @@ from dagster_project.ingest.common import (
     column_letter,
     file_sha256,
     normalize_text,
-    read_workbook,
     split_label_unit,
 )
+from dagster_project.ingest.source_files import read_workbook
 from dagster_project.ingest.reference import RegionLookup, region_lookup
 
 SOURCE_KIND = "yearbook"

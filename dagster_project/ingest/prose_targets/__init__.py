@@ -33,7 +33,8 @@ from pathlib import Path
 
 import polars as pl
 
-from dagster_project.ingest.common import ObservationRows, QuarantineRow, read_source_lines
+from dagster_project.ingest.common import ObservationRows, QuarantineRow
+from dagster_project.ingest.source_files import read_source_lines
 from dagster_project.ingest.plan_identity import plan_identity
 from dagster_project.ingest.prose_targets.extractor import Extractor
 from dagster_project.ingest.prose_targets.text import build_units

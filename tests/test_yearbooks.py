@@ -22,8 +22,8 @@ from dagster_project.ingest.yearbooks import (
     parse_yearbook_grid,
     parse_yearbook_value,
     read_workbook,
-    split_zh_en,
 )
+from dagster_project.ingest.yearbook_layout import split_zh_en
 
 from tests.conftest import shared_file
 

@@ -34,6 +34,8 @@ DBT = REPO / ".venv" / "bin" / "dbt"
 sys.path.insert(0, str(REPO))
 
 from benchmarks.report import machine, write_section  # noqa: E402
+from dagster_project import config  # noqa: E402
+from dagster_project.resources import dbt_vars  # noqa: E402
 
 # the issue's figures, measured on this machine before the work on issue 11
 BEFORE = {"nightly_s": 65.8, "peak_rss_mib": 1.1 * 1024, "bare_dbt_s": 17.7, "floor_s": 2.6}
@@ -113,10 +115,12 @@ def run_nightly(work: Path, env: dict) -> dict:
 def run_bare_dbt(published: Path, work: Path, env: dict) -> dict:
     warehouse = work / "bare" / "indicators.duckdb"
     warehouse.parent.mkdir(parents=True)
-    shutil.copyfile(published, warehouse.with_name(warehouse.name + ".build"))
+    build = config.layout(warehouse).build
+    shutil.copyfile(published, build)
     target = work / "bare" / "target"
-    cmd = [str(DBT), "build", "--profiles-dir", ".", "--target-path", str(target), "--log-path", str(work / "bare" / "logs")]
-    seconds, peak, done = timed(cmd, {**env, "URBAN_WAREHOUSE_PATH": str(warehouse)}, DBT_DIR)
+    cmd = [str(DBT), "build", "--profiles-dir", ".", "--target-path", str(target), "--log-path", str(work / "bare" / "logs"),
+           *dbt_vars(build)]
+    seconds, peak, done = timed(cmd, env, DBT_DIR)
     if done.returncode != 0:
         raise SystemExit(f"bare dbt build failed:\n{done.stdout[-3000:]}")
     return {"seconds": seconds, "peak_mib": peak / 1024, "target": target}
@@ -216,8 +220,9 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     published = work / "nightly" / "indicators.duckdb"
     published.parent.mkdir(parents=True, exist_ok=True)
+    sources = os.pathsep.join(str(d) for d in config.source_dirs() if d != config.RAW_DIR)
     env = {**os.environ, "URBAN_WAREHOUSE_PATH": str(published), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-           "URBAN_SOURCE_DIRS": os.environ.get("URBAN_SOURCE_DIRS", str(REPO.parent / "shared"))}
+           "URBAN_SOURCE_DIRS": sources}
     n = run_nightly(work, env)
     b = run_bare_dbt(published, work, env)
     f = run_floor(published, b["target"], work)

@@ -7,7 +7,6 @@ DIR defaults to the yearbooks folder under each entry of URBAN_SOURCE_DIRS
 
 from __future__ import annotations
 
-import os
 import resource
 import sys
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from dagster_project import config  # noqa: E402
 from dagster_project.ingest.yearbooks import parse_yearbook  # noqa: E402
 
 
@@ -31,8 +31,7 @@ def main(argv: list[str]) -> int:
     if argv:
         dirs = [Path(a) for a in argv]
     else:
-        roots = os.environ.get("URBAN_SOURCE_DIRS") or str(REPO.parent / "shared")
-        dirs = [Path(p) / "yearbooks" / "ccsy" for p in roots.split(os.pathsep) if p]
+        dirs = [d / "yearbooks" / "ccsy" for d in config.source_dirs()]
     files = yearbook_files(dirs)
     if not files:
         print(f"no yearbook files in {[str(d) for d in dirs]}", file=sys.stderr)

@@ -3,7 +3,8 @@
 
 from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetKey, MetadataValue, asset_check
 
-from dagster_project import config, quality
+from dagster_project import quality
+from dagster_project.resources import WarehouseResource
 
 
 def _make_check(suite_path):
@@ -16,8 +17,9 @@ def _make_check(suite_path):
         blocking=severity == AssetCheckSeverity.ERROR,
         description=f"Great Expectations suite expectations/{suite_path.name}: {suite.get('description', '')}",
     )
-    def _check(context: AssetCheckExecutionContext) -> AssetCheckResult:
-        outcome = quality.validate(quality.load_suite(suite_path), config.build_path(), docs_dir=config.data_docs_dir())
+    def _check(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
+        layout = warehouse.layout
+        outcome = quality.validate(quality.load_suite(suite_path), layout.build, docs_dir=layout.data_docs)
         if outcome.success:
             context.log.info(outcome.summary())
         elif severity == AssetCheckSeverity.WARN:
@@ -31,7 +33,7 @@ def _make_check(suite_path):
                 "rows": outcome.row_count,
                 "expectations": outcome.evaluated,
                 "failed": MetadataValue.json(outcome.failed),
-                "data_docs": str(config.data_docs_dir() / "index.html"),
+                "data_docs": str(layout.data_docs / "index.html"),
             },
         )
 

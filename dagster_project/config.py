@@ -4,9 +4,11 @@ Environment variables (the only knobs):
 
 ``URBAN_WAREHOUSE_PATH``
     The *published* DuckDB file, read by analysts and BI tools (default
-    ``warehouse/indicators.duckdb``). Dagster and the dbt profile both derive every
-    path from this one variable: runs build into ``<path>.build`` and only the publish
-    step renames that file onto ``<path>``.
+    ``warehouse/indicators.duckdb``), read here only (:func:`warehouse_path`, and Dagster's
+    ``EnvVar`` in the warehouse resource). Every other path is derived from it
+    (:class:`WarehouseLayout`): runs build into ``<path>.build`` and only the publish step
+    renames that file onto ``<path>``; dbt is told which file to write (``--vars``) by the
+    resource, so ``dbt/profiles.yml`` repeats neither the default nor the suffix.
 ``URBAN_SOURCE_DIRS``
     Extra source directories (``os.pathsep``-separated) holding the files that must not
     be committed: ``yearbooks/``, ``census/``, ``bulletins/*.html`` (and optionally more
@@ -19,6 +21,7 @@ from __future__ import annotations
 import csv
 import logging
 import os
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -30,32 +33,48 @@ EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 WAREHOUSE_ENV = "URBAN_WAREHOUSE_PATH"
 SOURCE_DIRS_ENV = "URBAN_SOURCE_DIRS"
 DEFAULT_WAREHOUSE = PROJECT_ROOT / "warehouse" / "indicators.duckdb"
+BUILD_SUFFIX = ".build"
 INGEST_LIMITS_FILE = RAW_DIR / "reference" / "ingest_limits.csv"
 
 log = logging.getLogger(__name__)
 
 
 def warehouse_path() -> Path:
-    """Absolute path of the published warehouse file."""
+    """Absolute path of the published warehouse file: the one place ``URBAN_WAREHOUSE_PATH`` and its
+    default are read (Dagster's ``EnvVar`` reads the same variable once :func:`export_env` has run)."""
     return Path(os.environ.get(WAREHOUSE_ENV) or DEFAULT_WAREHOUSE).expanduser().resolve()
 
 
-def build_path() -> Path:
-    """The file a run writes into (never read by consumers)."""
-    p = warehouse_path()
-    return p.with_name(p.name + ".build")
+@dataclass(frozen=True)
+class WarehouseLayout:
+    """Every file and directory the pipeline writes, derived from the published file alone."""
+
+    published: Path
+
+    @property
+    def build(self) -> Path:
+        """The file a run writes into (never read by consumers); renamed onto ``published``."""
+        return self.published.with_name(self.published.name + BUILD_SUFFIX)
+
+    def _beside(self, name: str) -> Path:
+        return self.published.parent / name
+
+    exports = property(lambda self: self._beside("exports"), doc="Parquet/CSV/XLSX exports of the marts")
+    data_docs = property(lambda self: self._beside("data_docs"), doc="GX Data Docs site")
+    docs = property(lambda self: self._beside("docs"), doc="the documentation site")
+    site = property(lambda self: self._beside("site"), doc="dashboard and reports")
+    logs = property(lambda self: self._beside("logs"), doc="`urban` run logs")
+    parse_cache = property(lambda self: self._beside("cache") / "parsed", doc="parsed source files by content hash")
 
 
-def data_docs_dir() -> Path:
-    return warehouse_path().parent / "data_docs"
-
-
-def exports_dir() -> Path:
-    return warehouse_path().parent / "exports"
+def layout(published: str | Path | None = None) -> WarehouseLayout:
+    """The layout around ``published`` (default: :func:`warehouse_path`)."""
+    return WarehouseLayout(Path(published).expanduser().resolve() if published else warehouse_path())
 
 
 def export_env() -> None:
-    """Make the resolved warehouse path visible to dbt subprocesses (profiles.yml reads it)."""
+    """Put the resolved warehouse path (the default when unset) into the environment, so that
+    ``EnvVar(URBAN_WAREHOUSE_PATH)`` of the Dagster resource resolves in this process and its children."""
     os.environ[WAREHOUSE_ENV] = str(warehouse_path())
 
 

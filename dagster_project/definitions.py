@@ -6,13 +6,14 @@ from dagster import (
     AssetSelection,
     DefaultScheduleStatus,
     Definitions,
+    EnvVar,
     ScheduleDefinition,
     define_asset_job,
     in_process_executor,
 )
-from dagster_dbt import DbtCliResource
 
-from dagster_project.assets.dbt import DBT_EXECUTABLE, dbt_models, dbt_project
+from dagster_project import config
+from dagster_project.assets.dbt import dbt_models
 from dagster_project.assets.docs import docs
 from dagster_project.assets.ingest import (
     raw_bulletin_facts,
@@ -28,7 +29,10 @@ from dagster_project.assets.ingest import (
 from dagster_project.assets.publish import published_warehouse
 from dagster_project.assets.serving import dashboard
 from dagster_project.checks import gx_checks
+from dagster_project.resources import WarehouseResource, dbt_resource
 from dagster_project.sensors import WRITER_TAGS, yearbook_files_sensor, yearbook_refresh_job
+
+config.export_env()  # the EnvVar resolves at run start; unset means the default path (config.py)
 
 # WRITER_TAGS: dagster.yaml limits runs with this tag to one at a time (single DuckDB writer)
 
@@ -70,6 +74,9 @@ defs = Definitions(
     jobs=[nightly_job, yearbook_refresh_job],
     sensors=[yearbook_files_sensor],
     schedules=[nightly_schedule],
-    resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
+    resources={
+        "dbt": dbt_resource(),
+        "warehouse": WarehouseResource(path=EnvVar(config.WAREHOUSE_ENV)),
+    },
     executor=in_process_executor,
 )

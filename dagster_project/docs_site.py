@@ -25,14 +25,10 @@ import tempfile
 from pathlib import Path
 
 from dagster_project import config
-from dagster_project.serving.dashboard import site_dir
+from dagster_project.config import WarehouseLayout
 
 VENDOR_DIR = Path(__file__).resolve().parent / "static" / "vendor"
 GX_WEB_ASSETS = re.compile(r"https://great-expectations-web-assets\.s3[^\"')\s]*")
-
-
-def docs_dir() -> Path:
-    return config.warehouse_path().parent / "docs"
 
 
 def _vendor_rows() -> list[dict]:
@@ -77,19 +73,19 @@ def make_offline(site: Path, since: float | None = None) -> int:
     return rewritten
 
 
-def build_dbt_docs() -> Path:
+def build_dbt_docs(layout: WarehouseLayout) -> Path:
     """dbt docs of the published warehouse into docs/dbt/index.html (replaced atomically)."""
-    from dagster_project.assets.dbt import DBT_EXECUTABLE
+    from dagster_project.resources import DBT_EXECUTABLE, dbt_vars
 
-    published = config.warehouse_path()
+    published = layout.published
     if not published.exists():
         raise FileNotFoundError(f"no published warehouse at {published}: run `urban run` first")
-    out = docs_dir() / "dbt" / "index.html"
+    out = layout.docs / "dbt" / "index.html"
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [DBT_EXECUTABLE, "docs", "generate", "--static", "--target", "published", "--target-path", tmp,
-               "--project-dir", str(config.DBT_PROJECT_DIR), "--profiles-dir", str(config.DBT_PROJECT_DIR)]
-        done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, config.WAREHOUSE_ENV: str(published)})
+               "--project-dir", str(config.DBT_PROJECT_DIR), "--profiles-dir", str(config.DBT_PROJECT_DIR), *dbt_vars(published)]
+        done = subprocess.run(cmd, capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"dbt docs generate failed ({done.returncode}):\n{(done.stdout + done.stderr)[-3000:]}")
         staged = out.with_name("index.html.new")
@@ -110,12 +106,12 @@ def _link(href: str, label: str, what: str, base: Path) -> str:
     return f'<li><a href="{html.escape(href)}">{html.escape(label)}</a>{note}: {html.escape(what)}</li>'
 
 
-def build_index() -> Path:
+def build_index(layout: WarehouseLayout) -> Path:
     """docs/index.html: links to dashboard, dbt docs, Data Docs, exports and data dictionary, the
     freshness stamp and every exported mart with its rows and description."""
-    out_dir = docs_dir()
+    out_dir = layout.docs
     out_dir.mkdir(parents=True, exist_ok=True)
-    exports = config.exports_dir()
+    exports = layout.exports
     manifest = json.loads((exports / "manifest.json").read_text(encoding="utf-8")) if (exports / "manifest.json").exists() else {}
     described = {}
     if (exports / "data_dictionary.csv").exists():
@@ -157,15 +153,15 @@ td.n {{ text-align: right; white-space: nowrap; }} code {{ background: #f2f4f7; 
     return out_dir / "index.html"
 
 
-def build_docs() -> dict[str, Path]:
-    """dbt docs, offline Data Docs and the index page; returns where each is."""
-    dbt_docs = build_dbt_docs()
-    if config.data_docs_dir().exists():
-        make_offline(config.data_docs_dir())
+def build_docs(layout: WarehouseLayout) -> dict[str, Path]:
+    """dbt docs, offline Data Docs and the index page of ``layout``; returns where each is."""
+    dbt_docs = build_dbt_docs(layout)
+    if layout.data_docs.exists():
+        make_offline(layout.data_docs)
     return {
-        "index": build_index(),
+        "index": build_index(layout),
         "dbt": dbt_docs,
-        "data_docs": config.data_docs_dir() / "index.html",
-        "dashboard": site_dir() / "index.html",
-        "data_dictionary": config.exports_dir() / "data_dictionary.md",
+        "data_docs": layout.data_docs / "index.html",
+        "dashboard": layout.site / "index.html",
+        "data_dictionary": layout.exports / "data_dictionary.md",
     }

@@ -1,5 +1,7 @@
 """Write–audit–publish for the DuckDB warehouse.
 
+* Every function takes the :class:`~dagster_project.config.WarehouseLayout` it works on (the
+  Dagster assets get it from :class:`dagster_project.resources.WarehouseResource`).
 * Every run writes into ``<published>.build`` (see :mod:`dagster_project.config`),
   never into the published file. The first writer of a run prepares the build file:
   a copy of the published warehouse (so a partial run, e.g. one started by the
@@ -31,6 +33,7 @@ import duckdb
 import polars as pl
 
 from dagster_project import config
+from dagster_project.config import WarehouseLayout
 from dagster_project.exports import write_exports
 from dagster_project.ingest.common import QUARANTINE_COLUMNS, QuarantineRow
 
@@ -50,15 +53,14 @@ def _build_owner(path: Path) -> str | None:
         return None
 
 
-def prepare_build(run_id: str) -> Path:
+def prepare_build(layout: WarehouseLayout, run_id: str) -> Path:
     """Make sure the build file exists and belongs to ``run_id``; return its path."""
-    build = config.build_path()
-    published = config.warehouse_path()
+    build, published = layout.build, layout.published
     if build.exists() and _build_owner(build) == run_id:
         return build
     _remove(build)  # a build file left by an earlier run (failed, killed) is discarded
     build.parent.mkdir(parents=True, exist_ok=True)
-    settle_exports()  # and exports it left half-swapped are completed or discarded
+    settle_exports(layout)  # and exports it left half-swapped are completed or discarded
     if published.exists():
         shutil.copy2(published, build)
     with duckdb.connect(str(build)) as con:
@@ -69,9 +71,9 @@ def prepare_build(run_id: str) -> Path:
 
 
 @contextmanager
-def build_connection(run_id: str):
+def build_connection(layout: WarehouseLayout, run_id: str):
     """Read-write connection to this run's build file (one writer at a time)."""
-    path = prepare_build(run_id)
+    path = prepare_build(layout, run_id)
     con = duckdb.connect(str(path))
     try:
         con.execute("create schema if not exists raw")
@@ -203,25 +205,25 @@ def published_run_id(path: str | Path | None = None) -> str | None:
         return con.execute("select run_id from meta.published").fetchone()[0]
 
 
-def _staged_exports(run_id: str) -> Path:
-    exports = config.exports_dir()
+def _staged_exports(layout: WarehouseLayout, run_id: str) -> Path:
+    exports = layout.exports
     return exports.with_name(f"{exports.name}.new-{run_id}")
 
 
-def settle_exports(current: str | None = None) -> None:
+def settle_exports(layout: WarehouseLayout, current: str | None = None) -> None:
     """Make ``exports/`` belong to the published warehouse (run id ``current``, read from the
     file when not given). The staged exports of the published run (left by a crash between the
     warehouse rename and the exports swap) are swapped in; staged exports of any other run, and
     exports set aside by a swap, are removed. Publish ends with this and every new build starts
     with it, so a crash needs no manual clean-up."""
-    exports = config.exports_dir()
+    exports = layout.exports
     if current is None:
         try:
-            current = published_run_id()
+            current = published_run_id(layout.published)
         except duckdb.Error:  # published file unreadable (e.g. held read-write): decide nothing now
             return
     for staged in exports.parent.glob(f"{exports.name}.new-*"):
-        if current is not None and staged == _staged_exports(current):
+        if current is not None and staged == _staged_exports(layout, current):
             aside = exports.with_name(f"{exports.name}.old-{current}")
             if exports.exists():
                 shutil.rmtree(aside, ignore_errors=True)
@@ -286,19 +288,18 @@ def _no_writer(published: Path):
             guard.close()
 
 
-def publish(run_id: str) -> dict:
+def publish(layout: WarehouseLayout, run_id: str) -> dict:
     """Publish this run's build file: record ``meta.published``, checkpoint, export every mart
     from the build file into ``exports.new-<run_id>``, fsync, atomically rename the build file
     onto the published path (refusing beforehand if a writer holds it), then swap the exports in
     (:func:`settle_exports`). Returns path, exports dir, published_at and mart row counts."""
-    build = config.build_path()
-    published = config.warehouse_path()
+    build, published = layout.build, layout.published
     if not build.exists():
         raise FileNotFoundError(f"no build file {build} to publish")
     owner = _build_owner(build)
     if owner != run_id:
         raise RuntimeError(f"build file {build} belongs to run {owner!r}, not {run_id!r}: refusing to publish")
-    settle_exports()
+    settle_exports(layout)
     with _no_writer(published):  # checked before anything changes, held until the rename is done
         published_at = now_utc()
         with duckdb.connect(str(build)) as con:
@@ -311,10 +312,10 @@ def publish(run_id: str) -> dict:
         if wal.exists():  # checkpoint folds the WAL into the file; nothing may be left behind
             raise RuntimeError(f"{wal} still exists after checkpoint")
         counts = _export_marts(
-            build, _staged_exports(run_id), {"run_id": run_id, "published_at": published_at.isoformat()}
+            build, _staged_exports(layout, run_id), {"run_id": run_id, "published_at": published_at.isoformat()}
         )
         _fsync(build)
         os.replace(build, published)
         _fsync(published.parent)
-    settle_exports(current=run_id)
-    return {"path": published, "exports": config.exports_dir(), "published_at": published_at, "rows": counts}
+    settle_exports(layout, current=run_id)
+    return {"path": published, "exports": layout.exports, "published_at": published_at, "rows": counts}

@@ -10,9 +10,11 @@ HEZE = PLANS / "heze_new_urbanization_and_urban_rural_integration_plan_2035.md"
 
 
 def source_dirs() -> list[Path]:
-    """Configured source directories (URBAN_SOURCE_DIRS, default ../shared next to the repo)."""
-    env = os.environ.get("URBAN_SOURCE_DIRS")
-    return [Path(p) for p in env.split(os.pathsep) if p] if env else [ROOT.parent / "shared"]
+    """The configured source directories besides the repository's raw/ (config.source_dirs: URBAN_SOURCE_DIRS,
+    default ../shared next to the repo)."""
+    from dagster_project import config
+
+    return [d for d in config.source_dirs() if d != config.RAW_DIR]
 
 
 def shared_dir() -> Path | None:

@@ -421,6 +421,8 @@ def test_loaders_quarantine_each_hostile_file_and_land_the_rest(tmp_path, monkey
     import duckdb
     from dagster import DagsterInstance, materialize
 
+    from dagster_project.resources import WarehouseResource
+
     from dagster_project.assets import ingest
     from dagster_project.ingest import census
 
@@ -455,11 +457,12 @@ def test_loaders_quarantine_each_hostile_file_and_land_the_rest(tmp_path, monkey
     monkeypatch.setenv(config.WAREHOUSE_ENV, str(tmp_path / "wh" / "indicators.duckdb"))
     assets = [ingest.raw_plan_indicator_cells, ingest.raw_yearbook_observations, ingest.raw_census_observations,
               ingest.raw_bulletin_observations, ingest.raw_bulletin_facts]
-    assert materialize(assets, instance=DagsterInstance.ephemeral()).success
+    assert materialize(assets, instance=DagsterInstance.ephemeral(),
+                       resources={"warehouse": WarehouseResource(path=str(config.warehouse_path()))}).success
 
     hostile = ["empty.md", "nocity.md", "far.xlsx", "bomb.xlsx", "truncated.xlsx", "gbk.csv", "crash.csv", "empty.xlsx",
                "facts_gbk.csv", "binary.html"]
-    with duckdb.connect(str(config.build_path()), read_only=True) as con:
+    with duckdb.connect(str(config.layout().build), read_only=True) as con:
         quarantined = {
             (asset.removeprefix("raw/"), f): (loc, reason)
             for asset, f, loc, reason in con.execute(

@@ -22,6 +22,7 @@ from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError
 
 from dagster_project import config
+from dagster_project.resources import dbt_vars
 
 TARGETS = ("trino", "spark")
 SCALING_DOC = config.PROJECT_ROOT / "docs" / "scaling.md"
@@ -89,10 +90,11 @@ def documented() -> set[tuple[str, str]]:
 @pytest.fixture(scope="module")
 def manifest(tmp_path_factory) -> dict:
     tmp = tmp_path_factory.mktemp("compile")
-    env = {**os.environ, config.WAREHOUSE_ENV: str(tmp / "empty.duckdb"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     dbt = config.PROJECT_ROOT / ".venv" / "bin" / "dbt"
     done = subprocess.run([str(dbt), "compile", "--profiles-dir", ".", "--target-path", str(tmp / "target"),
-                           "--log-path", str(tmp / "logs"), "--quiet"], cwd=config.DBT_PROJECT_DIR, env=env,
+                           "--log-path", str(tmp / "logs"), "--quiet", *dbt_vars(tmp / "empty.duckdb")],
+                          cwd=config.DBT_PROJECT_DIR, env=env,
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     return json.loads((tmp / "target" / "manifest.json").read_text())

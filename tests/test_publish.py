@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from dagster_project import config
 from dagster_project.warehouse import (
     MANIFEST,
     PublishRefused,
@@ -32,12 +33,12 @@ PY = sys.executable
 # renamed (marts exported, build file checkpointed; the last fsync before os.replace)
 KILL_BEFORE_RENAME = (
     "import os, signal\nfrom dagster_project import config, warehouse as w\n_fsync = w._fsync\n"
-    "w._fsync = lambda p: os.kill(os.getpid(), signal.SIGKILL) if p == config.build_path() else _fsync(p)\n"
+    "w._fsync = lambda p: os.kill(os.getpid(), signal.SIGKILL) if p == config.layout().build else _fsync(p)\n"
 )
 # kill -9 right after the rename, before the exports are swapped in
 KILL_AFTER_RENAME = (
     "import os, signal\nfrom dagster_project import warehouse as w\n_settle = w.settle_exports\n"
-    "w.settle_exports = lambda current=None: os.kill(os.getpid(), signal.SIGKILL) if current else _settle(current)\n"
+    "w.settle_exports = lambda layout, current=None: os.kill(os.getpid(), signal.SIGKILL) if current else _settle(layout, current)\n"
 )
 # kill -9 in the middle of the exports swap: old exports set aside, new ones not yet in place
 KILL_MID_SWAP = (
@@ -102,21 +103,21 @@ def wh(tmp_path, monkeypatch) -> Path:
 
 def make_build(run_id: str, n: int) -> None:
     """This run's build file with one mart holding 1..n."""
-    with build_connection(run_id) as con:
+    with build_connection(config.layout(), run_id) as con:
         con.execute("create schema if not exists marts")
         con.execute(f"create or replace table marts.numbers as select range as n from range(1, {n + 1})")
 
 
 def publish_in_child(run_id: str, prelude: str) -> int:
     """publish(run_id) in a child process that runs ``prelude`` first; its return code."""
-    code = prelude + f"from dagster_project.warehouse import publish\npublish({run_id!r})\n"
+    code = prelude + f"from dagster_project import config\nfrom dagster_project.warehouse import publish\npublish(config.layout(), {run_id!r})\n"
     return subprocess.run([PY, "-c", code], cwd=ROOT).returncode
 
 
 def test_publish_exports_the_build_file_with_a_manifest_of_the_run(wh):
     for run_id, n in (("r1", 3), ("r2", 5)):
         make_build(run_id, n)
-        done = publish(run_id)
+        done = publish(config.layout(), run_id)
         assert done["path"] == wh and done["rows"] == {"numbers": n}
         m = manifest(wh)
         with connect_readonly(wh) as con:
@@ -132,11 +133,11 @@ def test_publish_exports_the_build_file_with_a_manifest_of_the_run(wh):
 
 def test_a_reader_keeps_its_snapshot_across_a_publish_and_a_new_reader_sees_the_new_one(wh):
     make_build("r1", 3)
-    publish("r1")
+    publish(config.layout(), "r1")
     reader = connect_readonly(wh)  # an analyst's open session
     try:
         make_build("r2", 5)
-        publish("r2")
+        publish(config.layout(), "r2")
         sql = "select run_id, (select count(*) from marts.numbers) from meta.published"
         assert reader.execute(sql).fetchall() == [("r1", 3)]
         assert read_in_new_process(wh, sql) == [["r2", 5]]
@@ -146,28 +147,28 @@ def test_a_reader_keeps_its_snapshot_across_a_publish_and_a_new_reader_sees_the_
 
 def test_publish_refuses_while_another_process_holds_the_published_file_read_write(wh):
     make_build("r1", 3)
-    publish("r1")
+    publish(config.layout(), "r1")
     before, exports_before = sha(wh), tree(wh.parent / "exports")
     make_build("r2", 5)
     with writer_process(wh), pytest.raises(PublishRefused, match="another process holds the published file .* read-write") as refused:
-        publish("r2")
+        publish(config.layout(), "r2")
     assert str(wh) in str(refused.value)
     assert (sha(wh), tree(wh.parent / "exports")) == (before, exports_before)
     assert published_run_id(wh) == "r1"
     assert leftovers(wh) == [wh.name + ".build"]  # the refused run's build, still its own
-    publish("r2")  # once the writer is gone the same build publishes
+    publish(config.layout(), "r2")  # once the writer is gone the same build publishes
     assert published_run_id(wh) == manifest(wh)["run_id"] == "r2"
 
 
 def test_publish_refuses_next_to_a_wal_a_killed_writer_left(wh):
     make_build("r1", 3)
-    publish("r1")
+    publish(config.layout(), "r1")
     before = sha(wh)
     with writer_process(wh, "create table main.scribble as select 1"):
         pass  # written, then killed: its WAL stays next to the published file
     make_build("r2", 5)
     with pytest.raises(PublishRefused, match=r"indicators\.duckdb\.wal exists"):
-        publish("r2")
+        publish(config.layout(), "r2")
     assert sha(wh) == before and published_run_id(wh) == "r1" and manifest(wh)["run_id"] == "r1"
 
 
@@ -182,7 +183,7 @@ def test_publish_refuses_next_to_a_wal_a_killed_writer_left(wh):
 )
 def test_publish_killed_at_any_point_is_settled_by_the_next_run(wh, prelude, left):
     make_build("r1", 3)
-    publish("r1")
+    publish(config.layout(), "r1")
     before, exports_before = sha(wh), tree(wh.parent / "exports")
     make_build("r2", 5)
     assert publish_in_child("r2", prelude) == -signal.SIGKILL
@@ -193,12 +194,12 @@ def test_publish_killed_at_any_point_is_settled_by_the_next_run(wh, prelude, lef
         assert tree(wh.parent / "exports") == (exports_before if "exports.old-r2" not in left else {})
     else:
         assert (sha(wh), published_run_id(wh), tree(wh.parent / "exports")) == (before, "r1", exports_before)
-    prepare_build("r3")  # the first thing the next run does
+    prepare_build(config.layout(), "r3")  # the first thing the next run does
     assert manifest(wh)["run_id"] == published_run_id(wh) == ("r2" if renamed else "r1")
     assert manifest(wh)["rows"] == {"numbers": 5 if renamed else 3}
     assert leftovers(wh) == ["indicators.duckdb.build"]
     make_build("r3", 7)
-    publish("r3")
+    publish(config.layout(), "r3")
     assert manifest(wh)["run_id"] == published_run_id(wh) == "r3" and leftovers(wh) == []
 
 

@@ -136,6 +136,8 @@ def test_two_files_of_one_plan_land_once(tmp_path, monkeypatch):
     import duckdb
     from dagster import DagsterInstance, materialize
 
+    from dagster_project.resources import WarehouseResource
+
     from dagster_project import config
     from dagster_project.assets import ingest
 
@@ -145,8 +147,9 @@ def test_two_files_of_one_plan_land_once(tmp_path, monkeypatch):
     (plans / "b_xuchang_copy.md").write_bytes(PLAN.read_bytes() + b"\n")
     monkeypatch.setenv(config.SOURCE_DIRS_ENV, str(tmp_path / "src"))
     monkeypatch.setenv(config.WAREHOUSE_ENV, str(tmp_path / "wh" / "indicators.duckdb"))
-    assert materialize([ingest.raw_plan_indicator_cells, ingest.raw_plan_prose_targets], instance=DagsterInstance.ephemeral()).success
-    with duckdb.connect(str(config.build_path()), read_only=True) as con:
+    assert materialize([ingest.raw_plan_indicator_cells, ingest.raw_plan_prose_targets], instance=DagsterInstance.ephemeral(),
+                       resources={"warehouse": WarehouseResource(path=str(config.warehouse_path()))}).success
+    with duckdb.connect(str(config.layout().build), read_only=True) as con:
         for table, n in (("plan_indicator_cells", 30), ("plan_prose_targets", 13)):
             assert con.execute(f"select source_file, count(*) from raw.{table} where plan_id = ? group by 1", [PLAN_ID]).fetchall() \
                 == [("a_xuchang.md", n)]

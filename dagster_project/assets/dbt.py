@@ -1,29 +1,19 @@
 """dbt models as Dagster assets (dagster-dbt); dbt tests surface as asset checks."""
 
 import shutil
-import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from dagster_project import config
-from dagster_project.warehouse import prepare_build
+from dagster_project.resources import WarehouseResource, dbt_project, parse_manifest
 
-# The dbt next to this Python (the project's virtualenv), whatever PATH says: `dagster dev` started as
-# `.venv/bin/dagster dev` runs its code server with this Python but keeps the caller's PATH.
-_venv_dbt = Path(sys.executable).parent / "dbt"
-DBT_EXECUTABLE = str(_venv_dbt) if _venv_dbt.exists() else (shutil.which("dbt") or "dbt")
-
-dbt_project = DbtProject(project_dir=config.DBT_PROJECT_DIR, profiles_dir=config.DBT_PROJECT_DIR)
 # Under `dagster dev` the manifest is rebuilt on load (dbt_project.prepare_if_dev() would do the same
-# with the `dbt` found on PATH); elsewhere it must exist already (`dbt parse`, run by the set-up scripts).
+# with the `dbt` found on PATH and without our --vars); elsewhere it must exist already (the set-up
+# scripts run `python -m dagster_project.resources`).
 if dbt_project.preparer.using_dagster_dev():
-    DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE).cli(
-        ["parse", "--quiet"], target_path=dbt_project.target_path
-    ).wait()
+    parse_manifest()
 
 LAYERS = ("staging", "intermediate", "marts")
 
@@ -51,8 +41,12 @@ class WarehouseTranslator(DagsterDbtTranslator):
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=WarehouseTranslator())
-def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
+def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     """Build (run + test) the selected dbt models into this run's build file."""
-    prepare_build(context.run_id)
-    config.export_env()
-    yield from dbt.cli(["build"], context=context).stream()
+    warehouse.prepare_build(context.run_id)
+    invocation = dbt.cli(["build", *warehouse.dbt_args()], context=context)
+    yield from invocation.stream()
+    # each invocation has its own target directory: keep only this run's, or they pile up night after night
+    for old in invocation.target_path.parent.glob("dbt_models-*"):
+        if old != invocation.target_path:
+            shutil.rmtree(old, ignore_errors=True)

@@ -3,6 +3,7 @@
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
 from dagster_project.docs_site import build_docs
+from dagster_project.resources import WarehouseResource
 
 
 @asset(
@@ -15,7 +16,7 @@ from dagster_project.docs_site import build_docs
         "the dashboard, the data dictionary and the exports. No network needed to read any of it."
     ),
 )
-def docs(context: AssetExecutionContext) -> MaterializeResult:
-    where = build_docs()
+def docs(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    where = build_docs(warehouse.layout)
     context.log.info(f"docs: {where['index']}")
     return MaterializeResult(metadata={name: str(path) for name, path in where.items()})

@@ -19,17 +19,25 @@ from dagster_project.ingest.common import (
     normalize_label,
     normalize_text,
 )
+from dagster_project.ingest.parse_cache import ParseCache
 from dagster_project.ingest.plan_tables import CELL_COLUMNS, parse_plan_tables
 from dagster_project.ingest.reference import read_reference, reference_files
-from dagster_project.warehouse import build_connection, log_loads, replace_quarantine, replace_table
+from dagster_project.warehouse import log_loads, replace_quarantine, replace_table
 
 RAW = ["raw"]
+WAREHOUSE = {"warehouse"}  # every asset here writes into the run's build file (resources.WarehouseResource)
 PLAN_TABLE_SCOPE = "plan_table"  # source_scope of indicator-table labels in raw/reference/indicator_label_map.csv
 
 
 def _key(column: str, fn=normalize_text) -> pl.Expr:
-    """A normalized matching key of a printed text column (labels, units)."""
-    return pl.col(column).fill_null("").map_elements(fn, return_dtype=pl.Utf8)
+    """A normalized matching key of a printed text column (labels, units): ``fn`` runs once per
+    distinct text (a yearbook repeats each of its few hundred labels on every city's row)."""
+
+    def per_distinct(texts: pl.Series) -> pl.Series:
+        distinct = texts.unique().to_list()
+        return texts.replace_strict(distinct, [fn(t) for t in distinct], return_dtype=pl.Utf8)
+
+    return pl.col(column).fill_null("").map_batches(per_distinct, return_dtype=pl.Utf8)
 
 
 def _with_keys(df: pl.DataFrame, label: str, unit: str) -> pl.DataFrame:
@@ -49,7 +57,7 @@ def land(
     load_id = context.run_id
     df = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame(schema=empty_schema or {})
     asset_name = context.asset_key.to_user_string()
-    with build_connection(context.run_id) as con:
+    with context.resources.warehouse.build_connection(context.run_id) as con:
         n = replace_table(con, table, df, load_id)
         nq = replace_quarantine(con, asset_name, quarantine, load_id)
         log_loads(con, asset_name, load_id, per_file)
@@ -71,10 +79,11 @@ def land(
         for name in reference_files()
     ],
     name="raw_reference",
+    required_resource_keys=WAREHOUSE,
 )
 def raw_reference(context: AssetExecutionContext):
     """Curated reference CSVs (raw/reference) → raw.ref_* tables, read by dbt staging."""
-    with build_connection(context.run_id) as con:
+    with context.resources.warehouse.build_connection(context.run_id) as con:
         for name in reference_files():
             df = read_reference(name)
             if name == "indicator_label_map":
@@ -85,18 +94,24 @@ def raw_reference(context: AssetExecutionContext):
             yield MaterializeResult(asset_key=AssetKey(RAW + [f"ref_{name}"]), metadata={"rows": n})
 
 
-def land_files(context, table, files, parse, frame, empty_schema=None) -> MaterializeResult:
+def land_files(context, table, files, parse, frame, empty_schema=None, cache_dir: Path | None = None) -> MaterializeResult:
     """Parse each file with ``parse(path) -> result``, take ``frame(result, path)`` as its rows
     and land them all in ``raw.<table>`` (plus quarantine and load log). Any failure of one file -- a SourceError, but also an
     unexpected exception of the parser, MemoryError included -- quarantines that file as a whole
     (reason with the exception type) and is logged; the other files still land and the quality
-    gates decide about publishing."""
+    gates decide about publishing. With ``cache_dir``, a file whose name, bytes, parser code and
+    reference data are unchanged since an earlier run is not parsed again: its result comes from the
+    :class:`ParseCache` (``frame`` still runs on it) and only landed files are cached."""
+    cache = ParseCache(cache_dir, table, parse, context.log) if cache_dir is not None else None
     frames, quarantine, per_file = [], [], []
     for path in files:
         sha = ""
         try:
             sha = file_sha256(path)
-            result = parse(path)
+            result = cache.get(path, sha) if cache else None
+            parsed = result is None
+            if parsed:
+                result = parse(path)
             rows = frame(result, path)
         except Exception as exc:  # noqa: BLE001 - one file's failure is that file's quarantine
             if isinstance(exc, SourceError):
@@ -107,12 +122,17 @@ def land_files(context, table, files, parse, frame, empty_schema=None) -> Materi
             per_file.append({"source_file": path.name, "source_sha256": sha, "rows_loaded": 0, "rows_quarantined": 1})
             context.log.error(f"{path.name}: file quarantined ({location}): {reason}")
             continue
+        if cache and parsed:
+            cache.put(path, sha, result)
         frames.append(rows)
         quarantine.extend(result.quarantine)
         per_file.append({"source_file": path.name, "source_sha256": sha, "rows_loaded": rows.height, "rows_quarantined": len(result.quarantine)})
-        context.log.info(f"{path.name}: {rows.height} rows, {len(result.quarantine)} quarantined; {getattr(result, 'summary', '') or getattr(result, 'tables', '')}")
+        context.log.info(f"{path.name}: {rows.height} rows, {len(result.quarantine)} quarantined{'' if parsed else ' (parse cached)'}; "
+                         f"{getattr(result, 'summary', '') or getattr(result, 'tables', '')}")
     if not files:
         context.log.warning(f"{table}: no source files found in {[str(d) for d in config.source_dirs()]}; landing an empty table")
+    if cache:
+        cache.finish()
     return land(context, table, frames, quarantine, per_file, empty_schema)
 
 
@@ -133,6 +153,7 @@ def _one_file_per_plan(rows):
 
 
 @asset(
+    required_resource_keys=WAREHOUSE,
     key=AssetKey(RAW + ["plan_indicator_cells"]),
     group_name="raw",
     description="Indicator tables (专栏1 …) found in every plan document → one row per printed cell with provenance.",
@@ -143,10 +164,11 @@ def raw_plan_indicator_cells(context: AssetExecutionContext) -> MaterializeResul
         raise SourceError(str(config.RAW_DIR / "plans"), None, "no plan documents found")
     return land_files(context, "plan_indicator_cells", plans, parse_plan_tables,
                       _one_file_per_plan(lambda r: r.cells.with_columns(pl.lit(PLAN_TABLE_SCOPE).alias("label_scope"))),
-                      {**CELL_COLUMNS, "label_scope": pl.Utf8})
+                      {**CELL_COLUMNS, "label_scope": pl.Utf8}, cache_dir=context.resources.warehouse.parse_cache_dir)
 
 
 @asset(
+    required_resource_keys=WAREHOUSE,
     key=AssetKey(RAW + ["plan_prose_targets"]),
     group_name="raw",
     description="Numeric targets in the plans' prose and action tables (专栏13–18) → one row per target with the verbatim clause.",
@@ -161,7 +183,7 @@ def raw_plan_prose_targets(context: AssetExecutionContext) -> MaterializeResult:
         )
 
     return land_files(context, "plan_prose_targets", config.find_source_files("plans", ("*.md",)), extract_prose_targets,
-                      _one_file_per_plan(rows))
+                      _one_file_per_plan(rows), cache_dir=context.resources.warehouse.parse_cache_dir)
 
 
 # ---------------------------------------------------------------------------
@@ -175,10 +197,12 @@ def _observation_files_result(context, table, files, parse, empty_schema):
         context, table, files, parse,
         lambda r, _path: _with_keys(r.observations, "indicator_label_raw", "unit_raw"),
         {**empty_schema, "label_key": pl.Utf8, "unit_key": pl.Utf8},
+        cache_dir=context.resources.warehouse.parse_cache_dir,
     )
 
 
 @asset(
+    required_resource_keys=WAREHOUSE,
     key=AssetKey(RAW + ["plan_stated_values"]),
     group_name="raw",
     description=(
@@ -194,6 +218,7 @@ def raw_plan_stated_values(context: AssetExecutionContext) -> MaterializeResult:
 
 
 @asset(
+    required_resource_keys=WAREHOUSE,
     key=AssetKey(RAW + ["yearbook_observations"]),
     group_name="raw",
     description=(
@@ -211,6 +236,7 @@ def raw_yearbook_observations(context: AssetExecutionContext) -> MaterializeResu
 
 
 @asset(
+    required_resource_keys=WAREHOUSE,
     key=AssetKey(RAW + ["census_observations"]),
     group_name="raw",
     description="2010/2020 census population by prefecture city (CSV) and 2020 by county (xlsx) under <source dir>/census/.",
@@ -227,6 +253,7 @@ def raw_census_observations(context: AssetExecutionContext) -> MaterializeResult
 
 
 @asset(
+    required_resource_keys=WAREHOUSE,
     key=AssetKey(RAW + ["bulletin_observations"]),
     group_name="raw",
     description="Headline figures of statistical bulletins (HTML under <source dir>/bulletins/), each with its sentence.",
@@ -239,6 +266,7 @@ def raw_bulletin_observations(context: AssetExecutionContext) -> MaterializeResu
 
 
 @asset(
+    required_resource_keys=WAREHOUSE,
     key=AssetKey(RAW + ["bulletin_facts"]),
     group_name="raw",
     description="raw/bulletins/bulletin_facts.csv: figures of 濮阳, 菏泽, 河南省, 山东省 bulletins with their sources.",
@@ -267,12 +295,13 @@ LOADERS = [
         AssetSpec(AssetKey(RAW + ["load_log"]), deps=LOADERS, group_name="raw", description="Rows loaded and quarantined per loader and file, per load id."),
     ],
     name="raw_load_ledger",
+    required_resource_keys=WAREHOUSE,
 )
 def raw_load_ledger(context: AssetExecutionContext):
     """Make sure the ledger tables exist (even when no loader ran in this run) and report them."""
     from dagster_project.warehouse import LOAD_LOG_DDL, QUARANTINE_DDL
 
-    with build_connection(context.run_id) as con:
+    with context.resources.warehouse.build_connection(context.run_id) as con:
         con.execute(QUARANTINE_DDL)
         con.execute(LOAD_LOG_DDL)
         per_file = con.execute(

@@ -3,7 +3,7 @@
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from dagster_project.assets.dbt import dbt_models
-from dagster_project.warehouse import publish
+from dagster_project.resources import WarehouseResource
 
 
 @asset(
@@ -17,8 +17,8 @@ from dagster_project.warehouse import publish
         "the published file read-write. Runs only when every upstream blocking check has passed."
     ),
 )
-def published_warehouse(context: AssetExecutionContext) -> MaterializeResult:
-    done = publish(context.run_id)
+def published_warehouse(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    done = warehouse.publish(context.run_id)
     return MaterializeResult(
         metadata={
             "path": str(done["path"]),

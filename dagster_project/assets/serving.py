@@ -2,6 +2,7 @@
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
+from dagster_project.resources import WarehouseResource
 from dagster_project.serving import build_site
 
 
@@ -18,8 +19,8 @@ from dagster_project.serving import build_site
         "No network: plotly.js is inlined. Built into a fresh directory and swapped in atomically."
     ),
 )
-def dashboard(context: AssetExecutionContext) -> MaterializeResult:
-    done = build_site()
+def dashboard(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    done = build_site(warehouse.layout.published, warehouse.layout.site)
     context.log.info(f"site {done['path']}: {done['pages']} in {done['seconds']} s")
     return MaterializeResult(
         metadata={

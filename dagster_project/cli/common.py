@@ -23,7 +23,7 @@ def console() -> Console:
 
 
 def logs_dir() -> Path:
-    return config.warehouse_path().parent / "logs"
+    return config.layout().logs
 
 
 def last_run() -> dict | None:

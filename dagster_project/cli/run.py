@@ -136,7 +136,7 @@ def _source_rows(path: Path) -> list[tuple]:
 def summary(tracker: Tracker, code: int, message: str, published: bool) -> list[tuple]:
     """Print the rows-per-source and checks tables and the verdict; return the rows per source."""
     out = tracker.out
-    path = config.warehouse_path() if published else config.build_path()
+    path = config.layout().published if published else config.layout().build
     sources = Table(title="rows per source", title_justify="left")
     for name in ("source", "files", "rows loaded", "rows quarantined", "implausible"):
         sources.add_column(name, justify="left" if name == "source" else "right")

@@ -23,7 +23,7 @@ def docs() -> None:
     from dagster_project.docs_site import build_docs
 
     try:
-        where = build_docs()
+        where = build_docs(config.layout())
     except (FileNotFoundError, RuntimeError) as e:
         raise click.ClickException(str(e)) from e
     table = Table("what", "file", "built")

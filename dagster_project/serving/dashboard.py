@@ -138,18 +138,13 @@ def _swap(fresh: Path, target: Path) -> None:
             shutil.rmtree(old)
 
 
-def site_dir() -> Path:
-    """Where the nightly job puts the site: ``site/`` next to the published warehouse."""
-    return config.warehouse_path().parent / "site"
-
-
 def build_site(warehouse: Path | str | None = None, target: Path | str | None = None) -> dict:
     """Build the dashboard and the reports from ``warehouse`` (default: the published one) into
-    ``target`` (default: :func:`site_dir`); return the pages with their sizes, the panels per
+    ``target`` (default: ``site/`` next to it); return the pages with their sizes, the panels per
     city and the build time."""
     started = time.perf_counter()
     warehouse = Path(warehouse or config.warehouse_path())
-    target = Path(target or site_dir())
+    target = Path(target or config.layout(warehouse).site)
     ctx = load(warehouse)
     pages = render_pages(ctx)
     target.parent.mkdir(parents=True, exist_ok=True)

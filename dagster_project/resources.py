@@ -1,0 +1,89 @@
+"""The two resources every asset gets injected: the DuckDB warehouse and dbt.
+
+``WarehouseResource`` owns the warehouse's files (:class:`dagster_project.config.WarehouseLayout`):
+the run's build file, publishing it, read-only connections, and telling dbt which file to write.
+Its path is ``EnvVar("URBAN_WAREHOUSE_PATH")``, resolved when a run starts (not when the definitions
+load), so one process can run against several warehouses.
+
+This module loads no dbt manifest, so ``python -m dagster_project.resources`` can build it (the
+set-up scripts do): ``dbt parse`` with the same ``--vars`` the nightly passes, which keeps dbt's
+partial parsing valid for the nightly.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+from dagster import ConfigurableResource
+from dagster_dbt import DbtCliResource, DbtProject
+from pydantic import Field
+
+from dagster_project import config, warehouse
+
+# The dbt next to this Python (the project's virtualenv), whatever PATH says: `dagster dev` started as
+# `.venv/bin/dagster dev` runs its code server with this Python but keeps the caller's PATH.
+_venv_dbt = Path(sys.executable).parent / "dbt"
+DBT_EXECUTABLE = str(_venv_dbt) if _venv_dbt.exists() else (shutil.which("dbt") or "dbt")
+dbt_project = DbtProject(project_dir=config.DBT_PROJECT_DIR, profiles_dir=config.DBT_PROJECT_DIR)
+DBT_FILE_VAR = "warehouse_file"  # the var dbt/profiles.yml reads as the DuckDB path
+
+
+class WarehouseResource(ConfigurableResource):
+    """The DuckDB warehouse: a run writes into its build file, publishes it by atomic rename, and
+    consumers read the published file read-only (see :mod:`dagster_project.warehouse`)."""
+
+    path: str = Field(description="The published DuckDB file (URBAN_WAREHOUSE_PATH); every other path is derived from it.")
+    cache_parsed_files: bool = Field(
+        default=True,
+        description="Reuse the parse of a source file whose bytes, parser code and reference data are unchanged "
+        "(<warehouse dir>/cache/parsed); False parses every file again.",
+    )
+
+    @property
+    def layout(self) -> config.WarehouseLayout:
+        return config.layout(self.path)
+
+    @property
+    def parse_cache_dir(self) -> Path | None:
+        return self.layout.parse_cache if self.cache_parsed_files else None
+
+    def prepare_build(self, run_id: str) -> Path:
+        return warehouse.prepare_build(self.layout, run_id)
+
+    @contextmanager
+    def build_connection(self, run_id: str):
+        with warehouse.build_connection(self.layout, run_id) as con:
+            yield con
+
+    def publish(self, run_id: str) -> dict:
+        return warehouse.publish(self.layout, run_id)
+
+    def connect_readonly(self) -> duckdb.DuckDBPyConnection:
+        return warehouse.connect_readonly(self.layout.published)
+
+    def dbt_args(self, published: bool = False) -> list[str]:
+        """``--vars`` naming the file dbt writes (the build file) or reads (the published file)."""
+        return dbt_vars(self.layout.published if published else self.layout.build)
+
+
+def dbt_vars(file: Path) -> list[str]:
+    return ["--vars", json.dumps({DBT_FILE_VAR: str(file)})]
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
+
+
+def parse_manifest() -> Path:
+    """``dbt parse`` into the project's target/ with the vars of the configured warehouse's build file."""
+    dbt_resource().cli(["parse", "--quiet", *dbt_vars(config.layout().build)], target_path=dbt_project.target_path).wait()
+    return dbt_project.manifest_path
+
+
+if __name__ == "__main__":
+    print(parse_manifest())

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import html
 import json
 import os
@@ -73,14 +74,44 @@ def make_offline(site: Path, since: float | None = None) -> int:
     return rewritten
 
 
+DBT_DOCS_INPUTS = ("dbt_project.yml", "models", "macros", "tests")  # what dbt's docs page is rendered from
+
+
+def dbt_docs_fingerprint(published: Path) -> str:
+    """What dbt's static docs page depends on: the dbt project's files, dbt's version, this module
+    (it patches the page), and the published file's tables and columns with their types and comments
+    (dbt-duckdb's catalog has no row counts or other statistics, so new data alone changes nothing)."""
+    from dbt.version import __version__ as dbt_version
+
+    h = hashlib.sha256(f"dbt {dbt_version}".encode())
+    files = [config.DBT_PROJECT_DIR / name for name in DBT_DOCS_INPUTS]
+    for f in sorted(p for d in files for p in ([d] if d.is_file() else d.rglob("*")) if p.is_file()):
+        h.update(f"\0{f.relative_to(config.DBT_PROJECT_DIR).as_posix()}\0".encode() + f.read_bytes())
+    h.update(Path(__file__).read_bytes())
+    from dagster_project.warehouse import connect_readonly
+
+    with connect_readonly(published) as con:
+        h.update(repr(con.execute(
+            "select t.schema_name, t.table_name, t.comment, c.column_name, c.data_type, c.comment "
+            "from duckdb_tables() t join duckdb_columns() c using (database_name, schema_name, table_name) "
+            "where t.database_name = current_database() order by all"
+        ).fetchall()).encode())
+    return h.hexdigest()
+
+
 def build_dbt_docs(layout: WarehouseLayout) -> Path:
-    """dbt docs of the published warehouse into docs/dbt/index.html (replaced atomically)."""
+    """dbt docs of the published warehouse into docs/dbt/index.html (replaced atomically). Skipped
+    when the page there was built from the same inputs (:func:`dbt_docs_fingerprint`)."""
     from dagster_project.resources import DBT_EXECUTABLE, dbt_vars
 
     published = layout.published
     if not published.exists():
         raise FileNotFoundError(f"no published warehouse at {published}: run `urban run` first")
     out = layout.docs / "dbt" / "index.html"
+    stamp = out.with_name("fingerprint.txt")
+    fingerprint = dbt_docs_fingerprint(published)
+    if out.exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == fingerprint:
+        return out
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [DBT_EXECUTABLE, "docs", "generate", "--static", "--target", "published", "--target-path", tmp,
@@ -96,7 +127,9 @@ def build_dbt_docs(layout: WarehouseLayout) -> Path:
         page = page.replace('xlink:href="{{', 'ng-attr-xlink:href="{{')
         page = page.replace("href=\"${require('./assets/favicons/favicon.ico')}\"", 'href="data:,"')
         staged.write_text(page, encoding="utf-8")
+        stamp.unlink(missing_ok=True)  # no moment where a stamp vouches for a page it did not describe
         os.replace(staged, out)
+        stamp.write_text(fingerprint, encoding="utf-8")
     return out
 
 

@@ -150,6 +150,26 @@ def test_docs_are_built_offline_and_linked_from_one_index(wh):
     assert (data_docs / "static" / "vendor" / "bootstrap.min.css").is_file()
 
 
+def test_dbt_docs_are_rebuilt_only_when_the_project_or_the_published_schema_changes(wh, tmp_path):
+    from dagster_project import config
+    from dagster_project.docs_site import build_dbt_docs, dbt_docs_fingerprint
+
+    copy = tmp_path / "indicators.duckdb"
+    shutil.copy2(wh.path, copy)
+    layout = config.layout(copy)
+    page = build_dbt_docs(layout)
+    built = page.stat().st_mtime_ns
+    assert build_dbt_docs(layout).stat().st_mtime_ns == built  # same inputs: the page is kept
+    before = dbt_docs_fingerprint(copy)
+    import duckdb
+
+    with duckdb.connect(str(copy)) as con:  # the published schema changes (a column's description)
+        con.execute("comment on column marts.fct_plan_target.target_id is 'changed'")
+    assert dbt_docs_fingerprint(copy) != before
+    assert build_dbt_docs(layout).stat().st_mtime_ns != built
+    assert "changed" in page.read_text(encoding="utf-8")
+
+
 def test_serve_is_read_only_on_localhost(wh):
     p = subprocess.Popen([str(URBAN), "serve", "--port", "0"], env=wh.env, stdout=subprocess.PIPE, text=True)
     try:

@@ -74,19 +74,13 @@ def make_offline(site: Path, since: float | None = None) -> int:
     return rewritten
 
 
-DBT_DOCS_INPUTS = ("dbt_project.yml", "models", "macros", "tests")  # what dbt's docs page is rendered from
-
-
 def dbt_docs_fingerprint(published: Path) -> str:
-    """What dbt's static docs page depends on: the dbt project's files, dbt's version, this module
+    """What dbt's static docs page depends on: the dbt project (files and dbt's version), this module
     (it patches the page), and the published file's tables and columns with their types and comments
     (dbt-duckdb's catalog has no row counts or other statistics, so new data alone changes nothing)."""
-    from dbt.version import __version__ as dbt_version
+    from dagster_project.resources import dbt_project_digest
 
-    h = hashlib.sha256(f"dbt {dbt_version}".encode())
-    files = [config.DBT_PROJECT_DIR / name for name in DBT_DOCS_INPUTS]
-    for f in sorted(p for d in files for p in ([d] if d.is_file() else d.rglob("*")) if p.is_file()):
-        h.update(f"\0{f.relative_to(config.DBT_PROJECT_DIR).as_posix()}\0".encode() + f.read_bytes())
+    h = hashlib.sha256(dbt_project_digest().encode())
     h.update(Path(__file__).read_bytes())
     from dagster_project.warehouse import connect_readonly
 

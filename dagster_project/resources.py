@@ -12,6 +12,7 @@ partial parsing valid for the nightly.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import sys
@@ -79,9 +80,31 @@ def dbt_resource() -> DbtCliResource:
     return DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
 
 
+DBT_PROJECT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "tests")  # what dbt parses
+
+
+def dbt_project_digest(*extra: str) -> str:
+    """sha256 of the dbt project's files, dbt's version and ``extra``: what a manifest (or a docs page)
+    built from this project depends on."""
+    from dbt.version import __version__ as dbt_version
+
+    h = hashlib.sha256("\0".join((f"dbt {dbt_version}", *extra)).encode())
+    roots = [config.DBT_PROJECT_DIR / name for name in DBT_PROJECT_INPUTS]
+    for f in sorted(p for r in roots for p in ([r] if r.is_file() else r.rglob("*")) if p.is_file()):
+        h.update(f"\0{f.relative_to(config.DBT_PROJECT_DIR).as_posix()}\0".encode() + f.read_bytes())
+    return h.hexdigest()
+
+
 def parse_manifest() -> Path:
-    """``dbt parse`` into the project's target/ with the vars of the configured warehouse's build file."""
-    dbt_resource().cli(["parse", "--quiet", *dbt_vars(config.layout().build)], target_path=dbt_project.target_path).wait()
+    """``dbt parse`` into the project's target/ with the vars of the configured warehouse's build file;
+    skipped when the manifest there was parsed from the same project files and vars."""
+    args = ["parse", "--quiet", *dbt_vars(config.layout().build)]
+    stamp = dbt_project.manifest_path.with_name("manifest.fingerprint")
+    digest = dbt_project_digest(*args)
+    if not (dbt_project.manifest_path.exists() and stamp.exists() and stamp.read_text() == digest):
+        stamp.unlink(missing_ok=True)
+        dbt_resource().cli(args, target_path=dbt_project.target_path).wait()
+        stamp.write_text(digest)
     return dbt_project.manifest_path
 
 

@@ -7,7 +7,14 @@ PYTHON="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+# pip runs only when the declared dependencies changed since the last install (the project itself is
+# installed editable, so code changes need no reinstall)
+WANT="$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)"
+if [ "$(cat .venv/.installed 2>/dev/null)" != "$WANT" ]; then
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+  echo "$WANT" > .venv/.installed
+fi
 # The dbt manifest is built explicitly (Dagster loads it; it is never built at import time), with the
-# --vars of the configured warehouse (dagster_project/resources.py), as the nightly passes them.
+# --vars of the configured warehouse (dagster_project/resources.py), as the nightly passes them;
+# skipped when the project files and vars are those of the manifest already there.
 .venv/bin/python -m dagster_project.resources >/dev/null

@@ -69,3 +69,36 @@ def test_yearbook_sensor_refreshes_only_yearbook_dependents(tmp_path, monkeypatc
     book.write_bytes(b"changed bytes")
     changed = yearbook_files_sensor(build_sensor_context(cursor=ctx.cursor))
     assert changed.__class__.__name__ == "RunRequest"
+
+
+def test_every_asset_and_check_that_touches_the_warehouse_gets_the_resource_from_one_env_var(monkeypatch, tmp_path):
+    from dagster_project import config
+    from dagster_project.resources import WarehouseResource
+
+    repo = defs.get_repository_def()
+    needs = {key.to_user_string() for node in repo.assets_defs_by_key.values() if "warehouse" in node.required_resource_keys
+             for key in node.keys}
+    for key in ("raw/yearbook_observations", "raw/ref_regions", "raw/quarantine", "marts/fct_plan_target",
+                "published_warehouse", "dashboard", "docs"):
+        assert key in needs, key
+    from dagster_project.checks import gx_checks
+
+    assert [c for c in gx_checks if "warehouse" in c.required_resource_keys] == gx_checks and len(gx_checks) == len(quality.suite_files())
+    resource = defs.resources["warehouse"]
+    assert resource.path.env_var_name == config.WAREHOUSE_ENV  # an EnvVar, resolved when a run starts
+    layout = WarehouseResource(path=str(tmp_path / "w.duckdb")).layout
+    assert (layout.build.name, layout.exports.parent, layout.parse_cache) == ("w.duckdb.build", tmp_path, tmp_path / "cache" / "parsed")
+    assert WarehouseResource(path=str(tmp_path / "w.duckdb")).dbt_args() == ["--vars", '{"warehouse_file": "%s"}' % layout.build]
+
+
+def test_the_manifest_fingerprint_follows_the_dbt_vars():
+    from dagster_project.resources import dbt_project_digest, dbt_vars
+
+    a = dbt_project_digest(*dbt_vars(config_build("a")))
+    assert a == dbt_project_digest(*dbt_vars(config_build("a"))) != dbt_project_digest(*dbt_vars(config_build("b")))
+
+
+def config_build(name):
+    from dagster_project import config
+
+    return config.layout(f"/tmp/{name}.duckdb").build

@@ -65,6 +65,7 @@ class WarehouseLayout:
     site = property(lambda self: self._beside("site"), doc="dashboard and reports")
     logs = property(lambda self: self._beside("logs"), doc="`urban` run logs")
     parse_cache = property(lambda self: self._beside("cache") / "parsed", doc="parsed source files by content hash")
+    dbt_target = property(lambda self: self._beside("cache") / "dbt", doc="dbt's target/ for this warehouse (partial parsing)")
 
 
 def layout(published: str | Path | None = None) -> WarehouseLayout:

@@ -1,6 +1,5 @@
 """dbt models as Dagster assets (dagster-dbt); dbt tests surface as asset checks."""
 
-import shutil
 from collections.abc import Mapping
 from typing import Any
 
@@ -44,9 +43,6 @@ class WarehouseTranslator(DagsterDbtTranslator):
 def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     """Build (run + test) the selected dbt models into this run's build file."""
     warehouse.prepare_build(context.run_id)
-    invocation = dbt.cli(["build", *warehouse.dbt_args()], context=context)
-    yield from invocation.stream()
-    # each invocation has its own target directory: keep only this run's, or they pile up night after night
-    for old in invocation.target_path.parent.glob("dbt_models-*"):
-        if old != invocation.target_path:
-            shutil.rmtree(old, ignore_errors=True)
+    # one target directory per warehouse (not one per invocation: they would pile up night after night),
+    # whose partial_parse.msgpack was written with this warehouse's --vars, so dbt's partial parsing holds
+    yield from dbt.cli(["build", *warehouse.dbt_args()], context=context, target_path=warehouse.layout.dbt_target).stream()

@@ -22,9 +22,11 @@ vendored copies, so it reads offline).
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import re
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +62,15 @@ class SuiteOutcome:
                          f"{f['unexpected_count']} unexpected, e.g. {f['examples']}"))
             lines.extend("      " + ", ".join(f"{k}={v}" for k, v in row.items()) for row in f.get("rows", []))
         return "\n".join(lines)
+
+
+def import_gx_in_background() -> threading.Thread:
+    """Import great_expectations (~2.5 s of Python) in a thread, for a caller that is about to wait
+    on something else (the dbt step waits on its dbt process): the gates then start without paying
+    for it. Python's import lock makes a later ``import great_expectations`` wait for this one."""
+    thread = threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True, name="import-gx")
+    thread.start()
+    return thread
 
 
 def load_suite(name_or_path: str | Path) -> dict:

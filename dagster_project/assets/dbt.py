@@ -6,6 +6,7 @@ from typing import Any
 from dagster import AssetExecutionContext, AssetKey
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from dagster_project import quality
 from dagster_project.resources import WarehouseResource, dbt_project, parse_manifest
 
 # Under `dagster dev` the manifest is rebuilt on load (dbt_project.prepare_if_dev() would do the same
@@ -43,6 +44,7 @@ class WarehouseTranslator(DagsterDbtTranslator):
 def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     """Build (run + test) the selected dbt models into this run's build file."""
     warehouse.prepare_build(context.run_id)
+    quality.import_gx_in_background()  # the GX gates come next; meanwhile this process only waits on dbt
     # one target directory per warehouse (not one per invocation: they would pile up night after night),
     # whose partial_parse.msgpack was written with this warehouse's --vars, so dbt's partial parsing holds
     yield from dbt.cli(["build", *warehouse.dbt_args()], context=context, target_path=warehouse.layout.dbt_target).stream()

@@ -134,12 +134,14 @@ checked as (
 )
 
 -- indicator_key: the catalogue code, or one key per unmapped printed column (int_observations_normalized),
--- so the values of different unmapped columns are never counted as sources of one key
+-- so the values of different unmapped columns are never counted as sources of one key. Both windows
+-- partition by the key alone, so one sort serves both (usable values first: the first row of a key is
+-- the preferred one when it is usable)
 select
     checked.* exclude (usable),
     usable and row_number() over (
-        partition by region_code, indicator_key, year, scope_group, usable
-        order by source_precedence nulls last, edition desc nulls last, loaded_at desc, source_location
+        partition by region_code, indicator_key, year, scope_group
+        order by usable desc, source_precedence nulls last, edition desc nulls last, loaded_at desc, source_location
     ) = 1                                                                                      as preferred,
     count(*) filter (where plausibility_issue is null) over (
         partition by region_code, indicator_key, year, scope_group

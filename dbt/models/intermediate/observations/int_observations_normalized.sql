@@ -61,24 +61,41 @@ normalized as (
         on generic.unit_key = u.unit_key and generic.indicator_code is null
 ),
 
+-- the section name of a yearbook header, computed once per distinct header
+sections as (
+    select
+        header_section,
+        regexp_replace(regexp_replace(regexp_replace(
+            header_section, '^\s*[0-9]+-[0-9]+\s*', ''), '[(（][^)）]*[)）]', '', 'g'), '\s', '', 'g') as section_name
+    from (select distinct header_section from unioned where header_section is not null)
+),
+
 keyed as (
     select
         md5(concat_ws('|', source_kind, source_sha256, source_location, indicator_label_raw, year)) as observation_id,
         coalesce(
             indicator_code,
             'unmapped:'
-            || coalesce(nullif(nullif(regexp_replace(regexp_replace(regexp_replace(
-                   header_section, '^\s*[0-9]+-[0-9]+\s*', ''), '[(（][^)）]*[)）]', '', 'g'), '\s', '', 'g'), ''), label_key) || '/', '')
+            || coalesce(nullif(nullif(s.section_name, ''), label_key) || '/', '')
             || label_key
             || ' [' || coalesce(canonical_unit, nullif(unit_key, ''), 'no unit') || ']'
         ) as indicator_key,
-        *
-    from normalized
-    qualify row_number() over (partition by observation_id order by source_file) = 1
+        n.*
+    from normalized as n
+    left join sections as s using (header_section)
+),
+
+-- the same bytes under a second file name: only the first file name's rows are kept (two rows of one
+-- file with the same id stay both, and the unique test on observation_id names them)
+first_file as (
+    select observation_id, min(source_file) as source_file
+    from keyed
+    group by observation_id
 )
 
 select
     k.*,
     p.precedence as source_precedence
 from keyed as k
+semi join first_file as f on f.observation_id = k.observation_id and f.source_file = k.source_file
 left join {{ ref('stg_reference__source_precedence') }} as p using (source_kind)

@@ -35,6 +35,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.report import machine, write_section  # noqa: E402
 from dagster_project import config  # noqa: E402
 
 CACHE_LINE = re.compile(r"^(\w+): parse cache: (\d+) file\(s\) from cache, (\d+) parsed")
@@ -156,7 +157,14 @@ def load() -> str:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--workdir", type=Path)
+    ap.add_argument("--no-write", action="store_true", help="print only; do not write BENCHMARKS.md")
     args = ap.parse_args()
+    lines: list[str] = []
+
+    def out(text: str = "") -> None:
+        print(text, flush=True)
+        lines.append(text)
+
     work = (args.workdir or Path(tempfile.mkdtemp(prefix="bench_incremental_"))).resolve()
     warehouse = work / "warehouse" / "indicators.duckdb"
     if warehouse.parent.exists():
@@ -166,13 +174,13 @@ def main() -> int:
     sources = [str(d) for d in config.source_dirs() if d != config.RAW_DIR]
     os.environ.update({"URBAN_WAREHOUSE_PATH": str(warehouse), "DAGSTER_HOME": str(work / "dagster_home"),
                        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "URBAN_SOURCE_DIRS": os.pathsep.join(sources)})
-    print(f"workdir {work}; sources {sources}; start: {load()}\n")
+    out(f"workdir {work}; sources {sources}; start: {load()}\n")
     results = {}
 
     results["a"] = nightly_child(work, dict(os.environ), "a_cold")
-    print(table("(a) nightly, cold parse cache", results["a"]))
+    out(table("(a) nightly, cold parse cache", results["a"]))
     results["b"] = nightly_child(work, dict(os.environ), "b_warm")
-    print(table("(b) nightly, warm cache, nothing changed", results["b"]))
+    out(table("(b) nightly, warm cache, nothing changed", results["b"]))
 
     # (c) a new yearbook edition: sensor, then the yearbook_refresh job in this process
     from dagster import DagsterInstance, RunRequest, build_sensor_context
@@ -194,7 +202,7 @@ def main() -> int:
     started = time.perf_counter()
     request = yearbook_files_sensor(ctx)
     sensor_s = time.perf_counter() - started
-    print(f"### (c) sensor\n\nnothing new: {type(quiet).__name__} ({getattr(quiet, 'skip_message', '')}); "
+    out(f"### (c) sensor\n\nnothing new: {type(quiet).__name__} ({getattr(quiet, 'skip_message', '')}); "
           f"after adding {edition.name} ({edition.stat().st_size / 2**20:.1f} MiB): {type(request).__name__} "
           f"tags={getattr(request, 'tags', None)} ({sensor_s:.2f} s, hashing every yearbook file); "
           f"cursor now has {len(json.loads(ctx.cursor))} files\n")
@@ -209,21 +217,24 @@ def main() -> int:
     published = any(ev.asset_key is not None and ev.asset_key.to_user_string() == "published_warehouse"
                     for ev in result.get_asset_materialization_events())
     results["c"] = {**summarize(instance, result), "wall": wall, "published": published}
-    print(table("(c) new yearbook edition → yearbook_refresh (in-process)", results["c"], "yearbook_observations"))
-    print(f"(loading the Dagster definitions in this process before (c): {import_s:.1f} s, not in the wall time)\n")
+    out(table("(c) new yearbook edition → yearbook_refresh (in-process)", results["c"], "yearbook_observations"))
+    out(f"(loading the Dagster definitions in this process before (c): {import_s:.1f} s, not in the wall time)\n")
 
     bulletin = new_bulletin(work / "extra_bulletin")
     os.environ["URBAN_SOURCE_DIRS"] = os.pathsep.join(sources + [str(work / "extra_yearbook"), str(work / "extra_bulletin")])
     results["d"] = nightly_child(work, dict(os.environ), "d_bulletin")
-    print(table(f"(d) new bulletin {bulletin.name} → nightly", results["d"], "bulletin_observations"))
+    out(table(f"(d) new bulletin {bulletin.name} → nightly", results["d"], "bulletin_observations"))
 
-    print("### Comparison\n\n| scenario | wall s | run s | steps | files parsed / cached | published |\n|---|---:|---:|---:|---|---|")
+    out("### Comparison\n\n| scenario | wall s | run s | steps | files parsed / cached | published |\n|---|---:|---:|---:|---|---|")
     names = {"a": "(a) nightly cold", "b": "(b) nightly warm", "c": "(c) yearbook_refresh", "d": "(d) nightly + new bulletin"}
     for k, r in results.items():
         parsed = sum(c["parsed"] for c in r["cache"].values())
         cached = sum(c["cached"] for c in r["cache"].values())
-        print(f"| {names[k]} | {r['wall']:.1f} | {r['run_end'] - r['run_start']:.1f} | {len(r['steps'])} | {parsed} / {cached} | {r['published']} |")
-    print(f"\nend: {load()}")
+        out(f"| {names[k]} | {r['wall']:.1f} | {r['run_end'] - r['run_start']:.1f} | {len(r['steps'])} | {parsed} / {cached} | {r['published']} |")
+    out(f"\nend: {load()}")
+    if not args.no_write:
+        command = "python benchmarks/bench_incremental.py"
+        write_section(REPO / "BENCHMARKS.md", "Incremental runs", f"{machine()}\n\nCommand: `{command}`\n\n" + "\n".join(lines))
     return 0
 
 

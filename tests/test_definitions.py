@@ -1,5 +1,7 @@
 """The one Definitions object loads, and wires jobs, schedule and gates as intended."""
 
+import duckdb
+import pytest
 from dagster import AssetKey
 
 from dagster_project import quality
@@ -88,7 +90,15 @@ def test_every_asset_and_check_that_touches_the_warehouse_gets_the_resource_from
     assert resource.path.env_var_name == config.WAREHOUSE_ENV  # an EnvVar, resolved when a run starts
     layout = WarehouseResource(path=str(tmp_path / "w.duckdb")).layout
     assert (layout.build.name, layout.exports.parent, layout.parse_cache) == ("w.duckdb.build", tmp_path, tmp_path / "cache" / "parsed")
-    assert WarehouseResource(path=str(tmp_path / "w.duckdb")).dbt_args() == ["--vars", '{"warehouse_file": "%s"}' % layout.build]
+    resource = WarehouseResource(path=str(tmp_path / "w.duckdb"))
+    assert resource.dbt_args() == ["--vars", '{"warehouse_file": "%s"}' % layout.build]
+    with resource.build_connection("r1") as con:
+        con.execute("create schema marts; create table marts.t as select 42 as x")
+    resource.publish("r1")
+    with resource.connect_readonly() as con:
+        assert con.execute("select x from marts.t").fetchall() == [(42,)]
+        with pytest.raises(duckdb.Error, match="read-only"):
+            con.execute("create table marts.u as select 1")
 
 
 def test_the_manifest_fingerprint_follows_the_dbt_vars():

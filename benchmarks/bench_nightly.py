@@ -3,10 +3,10 @@
 Usage: .venv/bin/python benchmarks/bench_nightly.py [--workdir DIR] [--no-write]
 
 (a) the nightly job in a child process (``execute_nightly`` into ``DIR/nightly/indicators.duckdb``,
-    sources from config.source_dirs()), once cold and WARM_RUNS times warm: wall time, peak RSS of
+    sources from config.source_dirs()), once cold and --warm-runs times warm (default 3): wall time, peak RSS of
     the process tree (sum of VmRSS over the child and its descendants, sampled every 0.1 s from
     /proc), and each step's duration from the run's STEP_START / STEP_SUCCESS|STEP_FAILURE events;
-(b) a bare ``dbt build`` over the same raw tables, once cold and WARM_RUNS times warm: the published
+(b) a bare ``dbt build`` over the same raw tables, once cold and --warm-runs times warm: the published
     file is copied to ``DIR/bare/indicators.duckdb.build`` and ``.venv/bin/dbt build --profiles-dir .
     --vars ...`` runs in dbt/ with its own target and log paths (kept between runs, as a user's are);
 (c) the floor: the models and tests that run compiled, as plain SQL in one DuckDB connection in
@@ -38,7 +38,6 @@ from dagster_project import config  # noqa: E402
 from dagster_project.resources import dbt_vars  # noqa: E402
 
 # the issue's figures, measured on this machine before the work on issue 11
-WARM_RUNS = 3
 BEFORE = {"nightly_s": 65.8, "peak_rss_mib": 1.1 * 1024, "bare_dbt_s": 17.7, "floor_s": 2.6}
 
 CHILD = """
@@ -184,11 +183,11 @@ def median_run(runs: list[dict]) -> dict:
     return sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
 
 
-def report(n: dict, b: dict, f: dict, command: str) -> str:
+def report(n: dict, b: dict, f: dict, command: str, warm_runs: int) -> str:
     ratio = n["seconds"] / b["seconds"]
     lines = [
         f"Command: `{command}` (2 cores; the first nightly and the first bare build start cold, then the median "
-        f"of {WARM_RUNS} warm runs each: the steady state of a nightly on one warehouse with nothing changed)",
+        f"of {warm_runs} warm run(s) each: the steady state of a nightly on one warehouse with nothing changed)",
         "",
         "| measure | before (issue 11) | now | goal |",
         "|---|---:|---:|---|",
@@ -222,6 +221,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--workdir", type=Path)
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--warm-runs", type=int, default=3, help="warm runs after the cold one (median reported)")
     ap.add_argument("--section", default="Nightly vs bare dbt", help="the BENCHMARKS.md section to write")
     args = ap.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="bench_nightly_"))
@@ -234,12 +234,14 @@ def main() -> int:
     # the first nightly starts cold (new warehouse: empty parse cache, dbt parses from scratch); the
     # next ones are the steady state of a nightly on one warehouse. Likewise the first bare build has
     # no partial-parse state in its target directory and the next ones do. Medians of the warm runs.
-    nightlies = [run_nightly(work, env) for _ in range(1 + WARM_RUNS)]
-    bares = [run_bare_dbt(published, work, env) for _ in range(1 + WARM_RUNS)]
+    nightlies = [run_nightly(work, env) for _ in range(1 + args.warm_runs)]
+    bares = [run_bare_dbt(published, work, env) for _ in range(1 + args.warm_runs)]
     n, b = median_run(nightlies[1:]), median_run(bares[1:])
     n["cold_seconds"], b["cold_seconds"] = nightlies[0]["seconds"], bares[0]["seconds"]
     f = run_floor(published, b["target"], work)
-    text = report(n, b, f, f"URBAN_SOURCE_DIRS={env['URBAN_SOURCE_DIRS']} python benchmarks/bench_nightly.py")
+    command = f"URBAN_SOURCE_DIRS={env['URBAN_SOURCE_DIRS']} python benchmarks/bench_nightly.py" + (
+        f" --warm-runs {args.warm_runs} --section '{args.section}'" if args.section != "Nightly vs bare dbt" else "")
+    text = report(n, b, f, command, args.warm_runs)
     print(text)
     if not args.no_write:
         write_section(REPO / "BENCHMARKS.md", args.section, machine() + "\n\n" + text)

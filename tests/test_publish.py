@@ -61,8 +61,9 @@ def manifest(wh: Path) -> dict:
 
 def leftovers(wh: Path) -> list[str]:
     """Whatever a run may leave next to the published file besides the file, its exports, docs
-    (dbt docs, GX context and Data Docs), the dashboard (a symlink onto its .site-<id> directory)."""
-    kept = {wh.name, "exports", "data_docs", "dagster_home", "docs", "gx", "site", "logs"}
+    (dbt docs, GX context and Data Docs), the dashboard (a symlink onto its .site-<id> directory),
+    the caches (parsed files, dbt's target directory)."""
+    kept = {wh.name, "exports", "data_docs", "dagster_home", "docs", "gx", "site", "logs", "cache"}
     site = wh.parent / "site"
     current = site.resolve().name if site.is_symlink() else None
     return sorted(p.name for p in wh.parent.iterdir() if p.name not in kept and p.name != current)

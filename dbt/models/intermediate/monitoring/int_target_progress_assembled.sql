@@ -51,11 +51,7 @@ actuals as (
 plan_baselines as (
     select plan_id, region_code, indicator_code, year, value_normalized
     from {{ ref('int_plan_targets_checked') }}
-    where plausibility_issue is null
-      and target_kind = 'baseline'
-      and not is_missing
-      and value_normalized is not null
-      and indicator_code is not null
+    where is_usable and target_kind = 'baseline'
     qualify row_number() over (partition by plan_id, region_code, indicator_code order by year, line_number) = 1
 ),
 

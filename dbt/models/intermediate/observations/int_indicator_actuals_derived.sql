@@ -80,11 +80,7 @@ derived_from_observations as (
 plan_baselines as (
     select plan_id, region_code, indicator_code, year, value_normalized, source_file, line_number
     from {{ ref('int_plan_targets_checked') }}
-    where plausibility_issue is null
-      and target_kind = 'baseline'
-      and not is_missing
-      and value_normalized is not null
-      and indicator_code is not null
+    where is_usable and target_kind = 'baseline'
 ),
 
 derived_from_plan_baselines as (

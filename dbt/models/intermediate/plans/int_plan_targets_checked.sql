@@ -30,5 +30,8 @@ select
     judged.* exclude (found_issue, review),
     case when review is null then found_issue end                                   as plausibility_issue,
     case when review is not null and found_issue is not null
-         then 'excused: ' || found_issue || ' - ' || review end                     as plausibility_exception
+         then 'excused: ' || found_issue || ' - ' || review end                     as plausibility_exception,
+    -- a plausible printed number of a catalogue indicator: what derivations, progress and conflicts use
+    (review is not null or found_issue is null) and not is_missing
+        and value_normalized is not null and indicator_code is not null             as is_usable
 from judged

@@ -47,9 +47,7 @@ plan_values as (
         period_end,
         source_kind || coalesce(' ' || table_ref, '') || ', line ' || line_number as source
     from printed
-    where indicator_code is not null
-      and not is_missing
-      and value_normalized is not null
+    where is_usable
     -- one value per kind: the indicator table first, then action tables, then prose
     qualify row_number() over (
         partition by region_code, indicator_code, year, target_kind

@@ -4,11 +4,7 @@
 with targets as (
     select *
     from {{ ref('int_plan_targets_checked') }}
-    where plausibility_issue is null
-      and target_kind = 'target'
-      and not is_missing
-      and indicator_code is not null
-      and value_normalized is not null
+    where is_usable and target_kind = 'target'
 ),
 
 groups as (

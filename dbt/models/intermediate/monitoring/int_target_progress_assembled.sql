@@ -55,29 +55,11 @@ plan_baselines as (
     qualify row_number() over (partition by plan_id, region_code, indicator_code order by year, line_number) = 1
 ),
 
-baseline_from_actuals as (
+-- every actual of a target's region × indicator up to the target year
+target_actuals as (
     select
         t.target_id,
-        a.year,
-        a.value_normalized,
-        a.derivation,
-        a.source_file
-    from targets t
-    join actuals a
-      on a.region_code = t.region_code
-     and a.indicator_code = t.indicator_code
-     and a.year <= t.year
-    -- nearest at/before the baseline year, else the earliest after it
-    qualify row_number() over (
-        partition by t.target_id
-        order by case when a.year <= t.baseline_year then 0 else 1 end,
-                 case when a.year <= t.baseline_year then -a.year else a.year end
-    ) = 1
-),
-
-latest_actual as (
-    select
-        t.target_id,
+        t.baseline_year,
         a.year,
         a.value_normalized,
         a.scope_group,
@@ -89,7 +71,23 @@ latest_actual as (
       on a.region_code = t.region_code
      and a.indicator_code = t.indicator_code
      and a.year <= t.year
-    qualify row_number() over (partition by t.target_id order by a.year desc) = 1
+),
+
+baseline_from_actuals as (
+    select target_id, year, value_normalized, derivation, source_file
+    from target_actuals
+    -- nearest at/before the baseline year, else the earliest after it
+    qualify row_number() over (
+        partition by target_id
+        order by case when year <= baseline_year then 0 else 1 end,
+                 case when year <= baseline_year then -year else year end
+    ) = 1
+),
+
+latest_actual as (
+    select target_id, year, value_normalized, scope_group, derivation, source_kind, source_file
+    from target_actuals
+    qualify row_number() over (partition by target_id order by year desc) = 1
 ),
 
 -- relative targets: the province's value of the same indicator in the target year

@@ -33,7 +33,7 @@ DBT_DIR = REPO / "dbt"
 DBT = REPO / ".venv" / "bin" / "dbt"
 sys.path.insert(0, str(REPO))
 
-from benchmarks.report import machine, write_section  # noqa: E402
+from benchmarks.report import record  # noqa: E402
 from dagster_project import config  # noqa: E402
 from dagster_project.resources import dbt_vars  # noqa: E402
 
@@ -242,9 +242,7 @@ def main() -> int:
     command = f"URBAN_SOURCE_DIRS={env['URBAN_SOURCE_DIRS']} python benchmarks/bench_nightly.py" + (
         f" --warm-runs {args.warm_runs} --section '{args.section}'" if args.section != "Nightly vs bare dbt" else "")
     text = report(n, b, f, command, args.warm_runs)
-    print(text)
-    if not args.no_write:
-        write_section(REPO / "BENCHMARKS.md", args.section, machine() + "\n\n" + text)
+    record(args.section, text, write=not args.no_write)
     return 0
 
 

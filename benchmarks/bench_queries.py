@@ -20,7 +20,7 @@ import duckdb
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.report import machine, write_section  # noqa: E402
+from benchmarks.report import record  # noqa: E402
 from dagster_project import config  # noqa: E402
 from dagster_project.serving import queries  # noqa: E402
 from dagster_project.serving.ranking import province_ranks  # noqa: E402
@@ -83,9 +83,7 @@ def main() -> int:
         lines.append(f"| {label} | {p50:.2f} | {p95:.2f} | {worst:.2f} | {'yes' if p95 <= GOAL_P95_MS else 'NO'} |")
     con.close()
     text = f"Command: `python benchmarks/bench_queries.py` (2-core machine shared with other work: noisy)\n\n" + "\n".join(lines)
-    print(text)
-    if not args.no_write:
-        write_section(REPO / "BENCHMARKS.md", args.section, machine() + "\n\n" + text)
+    record(args.section, text, write=not args.no_write)
     return 0
 
 

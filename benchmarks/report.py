@@ -26,3 +26,10 @@ def write_section(path: Path, title: str, body: str) -> None:
     pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
     text = pattern.sub(lambda _: section + "\n", text, count=1) if pattern.search(text) else text.rstrip() + "\n\n" + section
     path.write_text(text.rstrip() + "\n", encoding="utf-8")
+
+
+def record(title: str, text: str, write: bool = True) -> None:
+    """Print ``text``; unless ``write`` is false, put it with the machine line under ``## title`` of BENCHMARKS.md."""
+    print(text)
+    if write:
+        write_section(Path(__file__).resolve().parents[1] / "BENCHMARKS.md", title, machine() + "\n\n" + text)

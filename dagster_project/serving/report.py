@@ -26,6 +26,8 @@ def summary_line(city_name: str, rows: list[dict], vocab: Vocabulary, binding_kn
                 part += f"，其中按实际增速推算未能实现（预警）{sum(bool(t['warning']) for t in subset)} 项"
             parts.append(part)
     total = f"合计 {len(rows)} 项：{_counts(rows, vocab)}"
+    if len(parts) == 1 and parts[0].startswith("未标注属性的目标"):  # nothing marked: the same counts as the total
+        parts = []
     if binding_known:
         return f"{city_name}规划目标中，" + "；".join(parts + [total]) + "。"
     return f"{city_name}规划目标{total}。本仓库未标注目标属性（fct_plan_target 无 is_binding 列），约束性目标无法单列。"

@@ -11,8 +11,7 @@ actuals as (
         count(distinct region_code) as n_regions_with_actuals,
         min(year)                   as first_actual_year,
         max(year)                   as last_actual_year
-    from {{ ref('int_indicator_actuals_derived') }}
-    where value_basis = 'observation'
+    from {{ ref('int_indicator_actuals_described') }}
     group by indicator_code
 ),
 

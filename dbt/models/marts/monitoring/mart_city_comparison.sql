@@ -1,6 +1,6 @@
 -- The plan regions side by side, long: one row per region × harmonized indicator × year × value kind
 -- (baseline and target as printed in a plan, actual = the whole-region actual of
--- int_indicator_actuals_derived). A region is here when a plan prints a target for it, or when it is
+-- int_indicator_actuals_described). A region is here when a plan prints a target for it, or when it is
 -- the province of such a region; the harmonized concepts are those any plan prints a value for.
 -- Each row keeps its own catalogue indicator and match type: per region one indicator of the
 -- concept (the indicator that is the concept first, then exact label matches). comparability says
@@ -68,9 +68,8 @@ actual_values as (
         cast(null as integer)                                  as period_start,
         cast(null as integer)                                  as period_end,
         derivation || ' — ' || source_kind                     as source
-    from {{ ref('int_indicator_actuals_derived') }}
-    where value_basis = 'observation'
-      and scope_group = 'whole_region'
+    from {{ ref('int_indicator_actuals_described') }}
+    where scope_group = 'whole_region'
 ),
 
 picked as (

@@ -1,31 +1,29 @@
 -- Every prefecture-level city ranked on each indicator per year, nationally and within its
--- province. Ranked: the whole-city actual (scope group whole_region) of int_indicator_actuals_derived,
--- value_basis observation - the preferred plausible observation or a plausible derived value, the
+-- province. Ranked: the whole-city actual (scope group whole_region) of int_indicator_actuals_described
+-- - the preferred plausible observation or a plausible derived value, the
 -- same values as fct_indicator_actual. Rank 1 is the best by the indicator's direction (higher is
 -- better: the highest value; lower is better: the lowest); a neutral indicator (population, area) is
 -- ranked by value, largest first, and rank_order says so. Ties share a rank. n_ranked_* is the
 -- ranked population: the cities with a value that year, nationally and in the province.
 with city_actuals as (
     select
-        a.region_code,
-        r.region_name,
-        r.province_code,
-        r.province_name,
-        a.indicator_code,
-        i.name_zh                                            as indicator_name_zh,
-        i.harmonized_code,
-        a.canonical_unit,
-        i.direction,
-        a.year,
-        a.value_normalized                                   as value,
-        a.derivation,
-        a.source_kind,
-        case when i.direction = 'lower' then a.value_normalized else -a.value_normalized end as sort_key
-    from {{ ref('int_indicator_actuals_derived') }} as a
-    join {{ ref('int_regions_resolved') }} as r on r.region_code = a.region_code and r.level = 'prefecture'
-    join {{ ref('stg_reference__indicators') }} as i on i.indicator_code = a.indicator_code
-    where a.value_basis = 'observation'
-      and a.scope_group = 'whole_region'
+        region_code,
+        region_name,
+        province_code,
+        province_name,
+        indicator_code,
+        indicator_name_zh,
+        harmonized_code,
+        canonical_unit,
+        direction,
+        year,
+        value_normalized                                     as value,
+        derivation,
+        source_kind,
+        case when direction = 'lower' then value_normalized else -value_normalized end as sort_key
+    from {{ ref('int_indicator_actuals_described') }}
+    where region_level = 'prefecture'
+      and scope_group = 'whole_region'
 )
 
 select

@@ -7,19 +7,7 @@
 -- ranked population: the cities with a value that year, nationally and in the province.
 with city_actuals as (
     select
-        region_code,
-        region_name,
-        province_code,
-        province_name,
-        indicator_code,
-        indicator_name_zh,
-        harmonized_code,
-        canonical_unit,
-        direction,
-        year,
-        value_normalized                                     as value,
-        derivation,
-        source_kind,
+        *,
         case when direction = 'lower' then value_normalized else -value_normalized end as sort_key
     from {{ ref('int_indicator_actuals_described') }}
     where region_level = 'prefecture'
@@ -44,7 +32,7 @@ select
     end                                                                          as rank_order,
     year,
     make_date(year, 1, 1)                                                        as period,
-    value,
+    value_normalized                                                             as value,
     derivation,
     source_kind,
     rank() over (partition by indicator_code, year order by sort_key)           as rank_national,

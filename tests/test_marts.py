@@ -17,6 +17,7 @@ import pytest
 
 from dagster_project.assets.dbt import dbt_project
 from dagster_project.config import DBT_PROJECT_DIR, PROJECT_ROOT
+from dagster_project.serving.queries import rows
 from dagster_project.warehouse import connect_readonly
 from tests.conftest import shared_dir, shared_file
 
@@ -33,11 +34,6 @@ PLAN_REGIONS = {"410900": "濮阳", "371700": "菏泽", "410000": "河南", "370
 def warehouse(nightly_warehouse):
     return nightly_warehouse[0]
 
-
-def rows(con, sql, params=()):
-    cur = con.execute(sql, params)
-    names = [c[0] for c in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
 def test_marts_are_leaves_and_intermediate_reads_staging_and_intermediate_only():

@@ -18,6 +18,7 @@ from dagster import DagsterInstance
 
 from dagster_project import quality
 from dagster_project.run import execute_nightly
+from dagster_project.serving.queries import rows
 from dagster_project.warehouse import connect_readonly
 from tests.conftest import shared_dir
 
@@ -102,11 +103,6 @@ def planted(tmp_path_factory):
     }
     return path, result, published, checks
 
-
-def rows(con, sql, params=()):
-    cur = con.execute(sql, params)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
 def quarantined(con, source_file, location_prefix):

@@ -4,6 +4,7 @@ mart_city_comparison (long: region × harmonized indicator × year × value kind
 
 import pytest
 
+from dagster_project.serving.queries import rows
 from dagster_project.warehouse import connect_readonly
 from tests.conftest import shared_dir
 
@@ -17,11 +18,6 @@ needs_shared = pytest.mark.skipif(
 def warehouse(nightly_warehouse):
     return nightly_warehouse[0]
 
-
-def rows(con, sql, params=()):
-    cur = con.execute(sql, params)
-    names = [c[0] for c in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
 def one(con, sql, params=()):

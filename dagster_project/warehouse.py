@@ -119,6 +119,46 @@ def replace_table(con: duckdb.DuckDBPyConnection, table: str, df: pl.DataFrame, 
     return df.height
 
 
+def replace_table_from_parquet(con: duckdb.DuckDBPyConnection, table: str, files: list[Path], load_id: str) -> int:
+    """Replace ``raw.<table>`` with the rows of ``files`` (Parquet, one per source file; columns matched
+    by name, types widened as Polars' diagonal_relaxed concat would) plus load_id / loaded_at: DuckDB
+    streams them, so no process holds every file's rows at once."""
+    paths = "[" + ", ".join(sql_string(f) for f in files) + "]"
+    con.execute(
+        f"create or replace table raw.{table} as select *, {sql_string(load_id)} as load_id, "
+        f"{sql_string(now_utc().isoformat(sep=' '))}::timestamp as loaded_at "
+        f"from read_parquet({paths}, union_by_name = true)"
+    )
+    return con.execute(f"select count(*) from raw.{table}").fetchone()[0]
+
+
+RAW_INPUTS_DDL = """
+create table if not exists meta.raw_inputs (raw_table varchar, inputs_sha256 varchar, load_id varchar, landed_at timestamp)"""
+
+
+def landed_inputs(con: duckdb.DuckDBPyConnection, key: str, tables: list[str]) -> tuple[str, str] | None:
+    """(inputs digest, load id) recorded under ``key`` when ``raw.<tables>`` were last landed in this
+    warehouse's lineage (the build file starts as a copy of the published one); None if never, or a
+    table is gone."""
+    con.execute("create schema if not exists meta")
+    con.execute(RAW_INPUTS_DDL)
+    present = {r[0] for r in con.execute(
+        "select table_name from information_schema.tables where table_catalog = current_database() and table_schema = 'raw'"
+    ).fetchall()}
+    if not set(tables) <= present:
+        return None
+    return con.execute("select inputs_sha256, load_id from meta.raw_inputs where raw_table = ?", [key]).fetchone()
+
+
+def record_inputs(con: duckdb.DuckDBPyConnection, key: str, digest: str | None, load_id: str) -> None:
+    """Record under ``key`` what was just landed (``digest`` None: do not trust it next run)."""
+    con.execute("create schema if not exists meta")
+    con.execute(RAW_INPUTS_DDL)
+    con.execute("delete from meta.raw_inputs where raw_table = ?", [key])
+    if digest is not None:
+        con.execute("insert into meta.raw_inputs values (?, ?, ?, ?)", [key, digest, load_id, now_utc()])
+
+
 def replace_quarantine(con: duckdb.DuckDBPyConnection, asset: str, rows: list[QuarantineRow], load_id: str) -> int:
     """Replace this asset's rows in raw.quarantine (other assets' rows stay)."""
     con.execute(QUARANTINE_DDL)

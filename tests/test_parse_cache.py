@@ -154,14 +154,12 @@ def test_a_result_that_cannot_be_stored_is_logged_and_leaves_nothing(tmp_path, c
     assert entries(tmp_path, "plan") == []  # no temporary directory left either
 
 
-def land_run(monkeypatch, cache_dir, files, frame):
-    """land_files as an asset calls it, landing captured instead of written: (frames, quarantine, per_file)."""
-    landed = {}
-    monkeypatch.setattr(assets, "land", lambda _ctx, _table, frames, quarantine, per_file, _schema: landed.update(
-        frames=frames, quarantine=quarantine, per_file=per_file))
-    assets.land_files(SimpleNamespace(log=LOG, run_id="test"), "plan_indicator_cells", files, parse_plan_tables, frame,
-                      cache_dir=cache_dir)
-    return landed
+def land_run(cache_dir, files, frame):
+    """parse_files as land_files calls it, the rows collected instead of spooled: (frames, quarantine, per_file)."""
+    frames = []
+    quarantine, per_file, _ = assets.parse_files(LOG, "plan_indicator_cells", files, parse_plan_tables, frame, frames.append,
+                                                 cache_dir=cache_dir)
+    return {"frames": frames, "quarantine": quarantine, "per_file": per_file}
 
 
 def test_land_files_caches_only_landed_files_and_frames_still_see_every_file(tmp_path, monkeypatch, caplog):
@@ -176,14 +174,14 @@ def test_land_files_caches_only_landed_files_and_frames_still_see_every_file(tmp
     def frame():
         return assets._one_file_per_plan(lambda r: r.cells)
 
-    plain = land_run(monkeypatch, None, files, frame())
+    plain = land_run(None, files, frame())
     assert not cache_dir.exists()
     with caplog.at_level(logging.INFO, logger=LOG.name):
-        cold = land_run(monkeypatch, cache_dir, files, frame())
+        cold = land_run(cache_dir, files, frame())
         assert "0 file(s) from cache, 3 parsed" in caplog.text
         assert len(entries(cache_dir, "plan_indicator_cells")) == 1  # only the file that landed
         caplog.clear()
-        warm = land_run(monkeypatch, cache_dir, files, frame())
+        warm = land_run(cache_dir, files, frame())
         assert "1 file(s) from cache, 2 parsed, 0 unused entries removed" in caplog.text
     for run in (cold, warm):
         assert run["per_file"] == plain["per_file"] and run["quarantine"] == plain["quarantine"]

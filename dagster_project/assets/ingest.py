@@ -5,6 +5,7 @@ replaces its own rows of ``raw.quarantine`` and records per-file counts in
 ``raw.load_log``. The load id of every row is the Dagster run id.
 """
 
+import tempfile
 from pathlib import Path
 
 import polars as pl
@@ -19,13 +20,23 @@ from dagster_project.ingest.common import (
     normalize_label,
     normalize_text,
 )
-from dagster_project.ingest.parse_cache import ParseCache
+from dagster_project import warehouse as warehouse_module
+from dagster_project.ingest.parse_cache import ParseCache, inputs_digest
 from dagster_project.ingest.plan_tables import CELL_COLUMNS, parse_plan_tables
 from dagster_project.ingest.reference import read_reference, reference_files
-from dagster_project.warehouse import log_loads, replace_quarantine, replace_table
+from dagster_project.warehouse import (
+    landed_inputs,
+    log_loads,
+    record_inputs,
+    replace_quarantine,
+    replace_table,
+    replace_table_from_parquet,
+)
 
 RAW = ["raw"]
 WAREHOUSE = {"warehouse"}  # every asset here writes into the run's build file (resources.WarehouseResource)
+LANDING_CODE = (__file__, warehouse_module.__file__)  # what turns parse results into raw rows (inputs_digest)
+REFERENCE_LEDGER = "ref_*"  # meta.raw_inputs row of the reference tables, landed together
 PLAN_TABLE_SCOPE = "plan_table"  # source_scope of indicator-table labels in raw/reference/indicator_label_map.csv
 
 
@@ -45,22 +56,48 @@ def _with_keys(df: pl.DataFrame, label: str, unit: str) -> pl.DataFrame:
     return df.with_columns(_key(label, normalize_label).alias("label_key"), _key(unit).alias("unit_key"))
 
 
+def _unchanged(context: AssetExecutionContext, key: str, inputs: str, tables: list[str]) -> tuple[str, dict[str, int]] | None:
+    """When the build already holds ``raw.<tables>`` landed from these very inputs (``inputs_digest``,
+    recorded under ``key``) and the warehouse resource is incremental: (that load id, rows per table),
+    and they are not landed again, so their rows keep their load id and dbt sees unchanged sources
+    (``assets.dbt``). Otherwise None."""
+    warehouse = context.resources.warehouse
+    if not warehouse.incremental:
+        return None
+    with warehouse.build_connection(context.run.run_id) as con:
+        landed = landed_inputs(con, key, tables)
+        if landed is None or landed[0] != inputs:
+            return None
+        rows = {t: con.execute(f"select count(*) from raw.{t}").fetchone()[0] for t in tables}
+    context.log.info(f"{key}: inputs unchanged since load {landed[1]}: not landed again ({sum(rows.values())} rows kept)")
+    return landed[1], rows
+
+
+def _kept(load_id: str, rows: int, asset_key: AssetKey | None = None) -> MaterializeResult:
+    return MaterializeResult(asset_key=asset_key, metadata={"rows": rows, "landed": False, "load_id": load_id})
+
+
 def land(
     context: AssetExecutionContext,
     table: str,
-    frames: list[pl.DataFrame],
+    parquet_files: list[Path],
     quarantine: list[QuarantineRow],
     per_file: list[dict],
     empty_schema: dict | None = None,
+    inputs: str | None = None,
 ) -> MaterializeResult:
-    """Write one raw table + quarantine + load log in the run's build file."""
-    load_id = context.run_id
-    df = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame(schema=empty_schema or {})
+    """Write one raw table (from one Parquet file per landed source file) + quarantine + load log in the
+    run's build file, and record ``inputs`` (None when a file failed unexpectedly: try again next run)."""
+    load_id = context.run.run_id
     asset_name = context.asset_key.to_user_string()
-    with context.resources.warehouse.build_connection(context.run_id) as con:
-        n = replace_table(con, table, df, load_id)
+    with context.resources.warehouse.build_connection(context.run.run_id) as con:
+        if parquet_files:
+            n = replace_table_from_parquet(con, table, parquet_files, load_id)
+        else:
+            n = replace_table(con, table, pl.DataFrame(schema=empty_schema or {}), load_id)
         nq = replace_quarantine(con, asset_name, quarantine, load_id)
         log_loads(con, asset_name, load_id, per_file)
+        record_inputs(con, table, inputs, load_id)
     for q in quarantine:
         context.log.warning(f"quarantined: {q.source_file} {q.location}: {q.reason}")
     return MaterializeResult(
@@ -68,6 +105,7 @@ def land(
             "rows": n,
             "quarantined": nq,
             "files": MetadataValue.md("\n".join(f"- {f['source_file']}: {f.get('rows_loaded', 0)} rows, {f.get('rows_quarantined', 0)} quarantined" for f in per_file) or "(none)"),
+            "landed": True,
             "load_id": load_id,
         }
     )
@@ -82,28 +120,67 @@ def land(
     required_resource_keys=WAREHOUSE,
 )
 def raw_reference(context: AssetExecutionContext):
-    """Curated reference CSVs (raw/reference) → raw.ref_* tables, read by dbt staging."""
-    with context.resources.warehouse.build_connection(context.run_id) as con:
+    """Curated reference CSVs (raw/reference) → raw.ref_* tables, read by dbt staging. Not landed again
+    when neither the reference data nor the ingest code changed (``_unchanged``)."""
+    tables = [f"ref_{name}" for name in reference_files()]
+    inputs = inputs_digest("reference", None, [(t, "") for t in tables], code=LANDING_CODE)
+    if (kept := _unchanged(context, REFERENCE_LEDGER, inputs, tables)) is not None:
+        for t in tables:
+            yield _kept(kept[0], kept[1][t], AssetKey(RAW + [t]))
+        return
+    with context.resources.warehouse.build_connection(context.run.run_id) as con:
         for name in reference_files():
             df = read_reference(name)
             if name == "indicator_label_map":
                 df = _with_keys(df, "label_printed", "unit").with_columns(_key("assumed_unit").alias("assumed_unit_key"))
             if name == "units":
                 df = df.with_columns(_key("unit_printed").alias("unit_key"))
-            n = replace_table(con, f"ref_{name}", df, context.run_id)
-            yield MaterializeResult(asset_key=AssetKey(RAW + [f"ref_{name}"]), metadata={"rows": n})
+            n = replace_table(con, f"ref_{name}", df, context.run.run_id)
+            yield MaterializeResult(asset_key=AssetKey(RAW + [f"ref_{name}"]), metadata={"rows": n, "landed": True})
+        record_inputs(con, REFERENCE_LEDGER, inputs, context.run.run_id)
 
 
 def land_files(context, table, files, parse, frame, empty_schema=None, cache_dir: Path | None = None) -> MaterializeResult:
-    """Parse each file with ``parse(path) -> result``, take ``frame(result, path)`` as its rows
-    and land them all in ``raw.<table>`` (plus quarantine and load log). Any failure of one file -- a SourceError, but also an
-    unexpected exception of the parser, MemoryError included -- quarantines that file as a whole
-    (reason with the exception type) and is logged; the other files still land and the quality
-    gates decide about publishing. With ``cache_dir``, a file whose name, bytes, parser code and
-    reference data are unchanged since an earlier run is not parsed again: its result comes from the
-    :class:`ParseCache` (``frame`` still runs on it) and only landed files are cached."""
-    cache = ParseCache(cache_dir, table, parse, context.log) if cache_dir is not None else None
-    frames, quarantine, per_file = [], [], []
+    """Land ``files`` in ``raw.<table>`` (plus quarantine and load log): each parsed by :func:`parse_files`,
+    its rows spooled to a Parquet file, the table then written from them by DuckDB. Nothing is parsed or
+    written when the table was landed from the same inputs before (:func:`_unchanged`)."""
+    shas = [_sha256_or_reason(path) for path in files]
+    inputs = inputs_digest(table, parse, [(p.name, sha) for p, sha in zip(files, shas)], code=LANDING_CODE)
+    if (kept := _unchanged(context, table, inputs, [table])) is not None:
+        return _kept(kept[0], kept[1][table])
+    layout = context.resources.warehouse.layout
+    layout.build.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".landing-{table}-", dir=layout.build.parent) as spool:
+        parquet_files: list[Path] = []
+
+        def sink(rows: pl.DataFrame) -> None:
+            parquet_files.append(Path(spool) / f"{len(parquet_files):06d}.parquet")
+            rows.write_parquet(parquet_files[-1])
+
+        quarantine, per_file, retry = parse_files(context.log, table, files, parse, frame, sink, cache_dir)
+        if not files:
+            context.log.warning(f"{table}: no source files found in {[str(d) for d in config.source_dirs()]}; landing an empty table")
+        return land(context, table, parquet_files, quarantine, per_file, empty_schema, None if retry else inputs)
+
+
+def _sha256_or_reason(path: Path) -> str:
+    try:
+        return file_sha256(path)
+    except OSError as exc:
+        return f"<unreadable: {exc}>"
+
+
+def parse_files(log, table, files, parse, frame, sink, cache_dir: Path | None = None):
+    """Parse each file with ``parse(path) -> result`` and hand ``frame(result, path)``, its rows, to
+    ``sink``; returns (quarantine rows, per-file counts, whether a file failed unexpectedly). Any
+    failure of one file -- a SourceError, but also an unexpected exception of the parser, MemoryError
+    included -- quarantines that file as a whole (reason with the exception type) and is logged; the
+    other files still land and the quality gates decide about publishing. With ``cache_dir``, a file
+    whose name, bytes, parser code and reference data are unchanged since an earlier run is not parsed
+    again: its result comes from the :class:`ParseCache` (``frame`` still runs on it) and only landed
+    files are cached."""
+    cache = ParseCache(cache_dir, table, parse, log) if cache_dir is not None else None
+    quarantine, per_file, unexpected = [], [], False
     for path in files:
         sha = ""
         try:
@@ -117,23 +194,22 @@ def land_files(context, table, files, parse, frame, empty_schema=None, cache_dir
             if isinstance(exc, SourceError):
                 location, reason = exc.location or "file", exc.reason
             else:
+                unexpected = True
                 location, reason = "file", f"parser failed with {type(exc).__name__}" + (f": {exc}" if str(exc) else "")
             quarantine.append(QuarantineRow(table, path.name, sha, location, reason, ""))
             per_file.append({"source_file": path.name, "source_sha256": sha, "rows_loaded": 0, "rows_quarantined": 1})
-            context.log.error(f"{path.name}: file quarantined ({location}): {reason}")
+            log.error(f"{path.name}: file quarantined ({location}): {reason}")
             continue
         if cache and parsed:
             cache.put(path, sha, result)
-        frames.append(rows)
+        sink(rows)
         quarantine.extend(result.quarantine)
         per_file.append({"source_file": path.name, "source_sha256": sha, "rows_loaded": rows.height, "rows_quarantined": len(result.quarantine)})
-        context.log.info(f"{path.name}: {rows.height} rows, {len(result.quarantine)} quarantined{'' if parsed else ' (parse cached)'}; "
-                         f"{getattr(result, 'summary', '') or getattr(result, 'tables', '')}")
-    if not files:
-        context.log.warning(f"{table}: no source files found in {[str(d) for d in config.source_dirs()]}; landing an empty table")
+        log.info(f"{path.name}: {rows.height} rows, {len(result.quarantine)} quarantined{'' if parsed else ' (parse cached)'}; "
+                 f"{getattr(result, 'summary', '') or getattr(result, 'tables', '')}")
     if cache:
         cache.finish()
-    return land(context, table, frames, quarantine, per_file, empty_schema)
+    return quarantine, per_file, unexpected
 
 
 def _one_file_per_plan(rows):
@@ -301,7 +377,7 @@ def raw_load_ledger(context: AssetExecutionContext):
     """Make sure the ledger tables exist (even when no loader ran in this run) and report them."""
     from dagster_project.warehouse import LOAD_LOG_DDL, QUARANTINE_DDL
 
-    with context.resources.warehouse.build_connection(context.run_id) as con:
+    with context.resources.warehouse.build_connection(context.run.run_id) as con:
         con.execute(QUARANTINE_DDL)
         con.execute(LOAD_LOG_DDL)
         per_file = con.execute(

@@ -83,6 +83,19 @@ def fingerprint(parse: Callable) -> str:
     return h.hexdigest()
 
 
+def inputs_digest(table: str, parse: Callable | None, files: list[tuple[str, str]], code: tuple[str | Path, ...]) -> str:
+    """What a raw table is landed from: the table name, the parser's :func:`fingerprint` (no parser: the
+    ingest code and reference data alone), the landing ``code`` files and every source file's (name,
+    sha256) in landing order. Equal digests mean landing again would write the same rows."""
+    base = fingerprint(parse) if parse else base_fingerprint(reference.REFERENCE_DIR, config.INGEST_LIMITS_FILE)
+    h = hashlib.sha256(f"{table}\0{base}".encode())
+    for file in code:
+        h.update(_module_digest(Path(file).resolve()).encode())
+    for name, sha in files:
+        h.update(f"\0{name}\0{sha}".encode())
+    return h.hexdigest()
+
+
 # ---------------------------------------------------------------------------
 # Result <-> JSON + Parquet (every non-scalar is a one-key dict naming its type)
 # ---------------------------------------------------------------------------

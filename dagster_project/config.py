@@ -39,6 +39,9 @@ INGEST_LIMITS_FILE = RAW_DIR / "reference" / "ingest_limits.csv"
 log = logging.getLogger(__name__)
 
 
+FULL_RUN_HELP = ("Land every source, rebuild every dbt model and run every GX suite, even those whose inputs are "
+                 "unchanged since the published warehouse (by default a run skips them: dagster_project/build_state.py).")
+
 def warehouse_path() -> Path:
     """Absolute path of the published warehouse file: the one place ``URBAN_WAREHOUSE_PATH`` and its
     default are read (Dagster's ``EnvVar`` reads the same variable once :func:`export_env` has run)."""

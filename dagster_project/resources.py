@@ -47,6 +47,13 @@ class WarehouseResource(ConfigurableResource):
         "(<warehouse dir>/cache/parsed); False parses every file again.",
     )
 
+    incremental: bool = Field(
+        default=True,
+        description="Skip work whose inputs are unchanged since the published warehouse was built: landing a raw "
+        "table from the same files, parser and reference data; dbt models downstream of no changed raw table or "
+        "dbt project file (see dagster_project/build_state.py). False lands and builds everything.",
+    )
+
     @property
     def layout(self) -> config.WarehouseLayout:
         return config.layout(self.path)

@@ -2,11 +2,12 @@
 (so the run shows up in `dagster dev`'s history). Exit code 0 only if the run succeeded
 *and* published.
 
-    python -m dagster_project.run     # every Dagster event on the console (`urban run` is the quiet one)
+    python -m dagster_project.run [--full]    # every Dagster event on the console (`urban run` is the quiet one)
 """
 
 from __future__ import annotations
 
+import argparse
 import re
 import sys
 
@@ -20,14 +21,20 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
-def execute_nightly(instance: DagsterInstance | None = None, run_id: str | None = None, quiet: bool = False):
+def run_config(quiet: bool = False, full: bool = False) -> dict:
+    """``quiet``: no console logger; ``full``: the warehouse resource not incremental (land, build and
+    validate everything, as on a new warehouse)."""
+    return {**(QUIET if quiet else {}), **({"resources": {"warehouse": {"config": {"path": {"env": config.WAREHOUSE_ENV}, "incremental": False}}}} if full else {})}
+
+
+def execute_nightly(instance: DagsterInstance | None = None, run_id: str | None = None, quiet: bool = False, full: bool = False):
     """Run the nightly job in-process; return (result, published?)."""
     from dagster_project.definitions import defs
 
     config.export_env()
     result = defs.resolve_job_def("nightly").execute_in_process(
         instance=instance or DagsterInstance.ephemeral(), raise_on_error=False, run_id=run_id,
-        run_config=QUIET if quiet else None,
+        run_config=run_config(quiet, full) or None,
     )
     published = any(
         ev.asset_key is not None and ev.asset_key.to_user_string() == "published_warehouse"
@@ -69,10 +76,13 @@ def verdict(result, published: bool, before: tuple, after: tuple, path) -> tuple
     return 1, f"nightly run {result.run_id} did NOT publish: {why}\n{state}"
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dagster_project.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--full", action="store_true", help=config.FULL_RUN_HELP)
+    args = parser.parse_args(argv)
     path = config.warehouse_path()
     before = published_state(path)
-    result, published = execute_nightly(DagsterInstance.get())
+    result, published = execute_nightly(DagsterInstance.get(), full=args.full)
     code, message = verdict(result, published, before, published_state(path), path)
     print(message, file=sys.stdout if code == 0 else sys.stderr)
     return code

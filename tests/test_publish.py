@@ -216,8 +216,8 @@ STAGE_LINES = {
 }
 
 
-def nightly(wh: Path, kill_at: str | None = None, prelude: str = "") -> tuple[int, str]:
-    """Run the nightly as ``python -m dagster_project.run`` does (after ``prelude``) into ``wh``
+def nightly(wh: Path, kill_at: str | None = None, prelude: str = "", args: tuple[str, ...] = ()) -> tuple[int, str]:
+    """Run the nightly as ``python -m dagster_project.run [args]`` does (after ``prelude``) into ``wh``
     over the committed sources only; kill -9 its process group (the run and its dbt child) when
     a line of its output matches ``kill_at``. Returns (exit code, output)."""
     env = dict(
@@ -225,7 +225,7 @@ def nightly(wh: Path, kill_at: str | None = None, prelude: str = "") -> tuple[in
         DAGSTER_HOME=str(wh.parent / "dagster_home"),
     )
     (wh.parent / "dagster_home").mkdir(exist_ok=True)
-    code = prelude + "import sys\nfrom dagster_project.run import main\nsys.exit(main())\n"
+    code = prelude + f"import sys\nfrom dagster_project.run import main\nsys.exit(main({list(args)!r}))\n"
     p = subprocess.Popen([PY, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          text=True, start_new_session=True)
     out = []
@@ -290,7 +290,8 @@ def test_nightly_killed_at_each_stage_leaves_the_published_warehouse_and_the_nex
         ("publish", KILL_BEFORE_RENAME, None),  # inside publish(): exported, checkpointed, not renamed
     ]:
         t0 = time.monotonic()
-        code, out = nightly(wh, kill_at=kill_at, prelude=prelude)
+        # --full: the same inputs again would otherwise skip the stages (dbt, the gates) to be killed in
+        code, out = nightly(wh, kill_at=kill_at, prelude=prelude, args=("--full",))
         timings[stage] = round(time.monotonic() - t0, 1)
         assert code == -signal.SIGKILL, (stage, out[-3000:])
         assert sha(wh) == before, stage

@@ -1,13 +1,17 @@
 """dbt models as Dagster assets (dagster-dbt); dbt tests surface as asset checks."""
 
+import functools
+import graphlib
+import json
 from collections.abc import Mapping
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey
+import duckdb
+from dagster import AssetExecutionContext, AssetKey, Output
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from dagster_project import quality
-from dagster_project.resources import WarehouseResource, dbt_project, parse_manifest
+from dagster_project import build_state, quality
+from dagster_project.resources import WarehouseResource, dbt_project, dbt_project_digest, parse_manifest
 
 # Under `dagster dev` the manifest is rebuilt on load (dbt_project.prepare_if_dev() would do the same
 # with the `dbt` found on PATH and without our --vars); elsewhere it must exist already (the set-up
@@ -40,11 +44,45 @@ class WarehouseTranslator(DagsterDbtTranslator):
         return dbt_resource_props.get("description") or super().get_description(dbt_resource_props)
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=WarehouseTranslator())
+TRANSLATOR = WarehouseTranslator()
+
+
+@functools.cache
+def _manifest() -> dict:
+    return json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=TRANSLATOR)
 def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-    """Build (run + test) the selected dbt models into this run's build file."""
-    warehouse.prepare_build(context.run_id)
-    quality.import_gx_in_background()  # the GX gates come next; meanwhile this process only waits on dbt
-    # one target directory per warehouse (not one per invocation: they would pile up night after night),
-    # whose partial_parse.msgpack was written with this warehouse's --vars, so dbt's partial parsing holds
-    yield from dbt.cli(["build", *warehouse.dbt_args()], context=context, target_path=warehouse.layout.dbt_target).stream()
+    """Build (run + test) the selected dbt models into this run's build file; in an incremental run
+    of the full selection, only the models a changed source or project file reaches (build_state)."""
+    build = warehouse.prepare_build(context.run.run_id)
+    manifest = _manifest()
+    full = set(context.selected_asset_keys) == set(context.assets_def.keys)
+    with duckdb.connect(str(build)) as con:
+        now = build_state.current(con, manifest, dbt_project_digest())
+        before = build_state.recorded(con)
+    keep: frozenset[str] = frozenset()
+    if warehouse.incremental and full:
+        plan = build_state.plan(manifest, now, before)
+        context.log.info(plan.describe(manifest))
+        keep = plan.keep
+    # (Dagster wants a multi-asset's outputs in dependency order; a kept model never depends on a rebuilt one)
+    for uid in graphlib.TopologicalSorter({m: manifest["parent_map"].get(m, []) for m in keep}).static_order():
+        if uid not in keep:
+            continue
+        key = TRANSLATOR.get_asset_key(manifest["nodes"][uid])
+        yield Output(None, output_name=context.assets_def.get_output_name_for_asset_key(key),
+                     metadata={"rebuilt": False, "why": "no upstream source or dbt project file changed since the published build"})
+    models = {uid for uid in manifest["nodes"] if uid.startswith("model.")}
+    if keep != models:
+        quality.import_gx_in_background()  # the GX gates come next; meanwhile this process only waits on dbt
+        # every test runs (--indirect-selection empty: excluding a model does not exclude its tests)
+        exclude = ["--exclude", " ".join(sorted(manifest["nodes"][uid]["name"] for uid in keep)), "--indirect-selection", "empty"] if keep else []
+        # one target directory per warehouse (not one per invocation: they would pile up night after night),
+        # whose partial_parse.msgpack was written with this warehouse's --vars, so dbt's partial parsing holds
+        yield from dbt.cli(["build", *warehouse.dbt_args(), *exclude], context=context,
+                           target_path=warehouse.layout.dbt_target).stream()
+    if full:
+        with duckdb.connect(str(build)) as con:
+            build_state.record(con, now, context.run.run_id)

@@ -18,7 +18,7 @@ from dagster_project.resources import WarehouseResource
     ),
 )
 def published_warehouse(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-    done = warehouse.publish(context.run_id)
+    done = warehouse.publish(context.run.run_id)
     return MaterializeResult(
         metadata={
             "path": str(done["path"]),

@@ -169,7 +169,8 @@ def summary(tracker: Tracker, code: int, message: str, published: bool) -> list[
 
 @click.command()
 @click.option("--verbose", is_flag=True, help="Also print every Dagster event (as `python -m dagster_project.run` does).")
-def run(verbose: bool) -> None:
+@click.option("--full", is_flag=True, help=config.FULL_RUN_HELP)
+def run(verbose: bool, full: bool) -> None:
     """Run the nightly job once: ingest every source, dbt build + tests, the GX quality gates,
     publish (atomic rename + exports), dashboard, docs. Shows a progress bar per stage and a
     summary: rows loaded and quarantined per source, checks passed / warned / failed, published or
@@ -203,7 +204,7 @@ def run(verbose: bool) -> None:
         before = published_state(path)
         try:
             with progress:
-                result, published = execute_nightly(instance, run_id=run_id, quiet=not verbose)
+                result, published = execute_nightly(instance, run_id=run_id, quiet=not verbose, full=full)
         finally:
             logging.getLogger().removeHandler(handler)
         for stage in STAGES:

@@ -1,6 +1,6 @@
 """One blocking Dagster asset check per GX suite in expectations/.
 
-A suite's outcome is a function of the suite file and the tables it reads (its ``table`` and those its
+A suite's outcome is a function of the suite file, the validating code and the tables it reads (its ``table`` and those its
 ``$query`` value sets name). In an incremental run, when a suite file and the digests of those tables
 (:func:`dagster_project.build_state.table_digest`) equal the ones of a validation recorded in the
 build file (``meta.gx_validations``, published with the warehouse), that outcome is reported again
@@ -8,8 +8,10 @@ instead of validating the same rows again; the Data Docs keep that validation's 
 """
 
 import hashlib
+import importlib.metadata
 import json
 import re
+from pathlib import Path
 
 import duckdb
 from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetKey, MetadataValue, asset_check
@@ -29,7 +31,10 @@ def suite_tables(suite: dict) -> list[str]:
 
 
 def validation_inputs(con: duckdb.DuckDBPyConnection, suite_path, suite: dict) -> str:
+    """sha256 of what the outcome depends on: the suite file, the validating code (quality.py, GX's
+    version) and the digest of every table the suite reads."""
     h = hashlib.sha256(suite_path.read_bytes())
+    h.update(Path(quality.__file__).read_bytes() + importlib.metadata.version("great_expectations").encode())
     for table in suite_tables(suite):
         h.update(f"\0{table}\0{build_state.table_digest(con, table)}".encode())
     return h.hexdigest()

@@ -138,3 +138,24 @@ def test_an_unchanged_run_keeps_everything_and_a_changed_bulletin_rebuilds_what_
         assert diffs == [], schema
     with duckdb.connect(str(wh), read_only=True) as con:
         assert con.execute("select count(*) from marts.fct_indicator_observation where source_file = ?", [gone.name]).fetchone()[0] == 0
+
+
+def test_a_file_that_failed_unexpectedly_makes_the_loader_land_again_next_run(tmp_path):
+    """A SourceError is a property of the file (same bytes, same error next run); any other exception
+    (MemoryError, a parser bug) may not be: parse_files flags it and land_files then records no inputs
+    digest, so the next run parses again instead of keeping the table."""
+    import logging
+
+    from dagster_project.assets.ingest import parse_files
+    from dagster_project.ingest.common import SourceError
+
+    f = tmp_path / "a.md"
+    f.write_text("x", encoding="utf-8")
+    for exc, unexpected in ((SourceError("a.md", "line 1", "no table"), False), (MemoryError(), True)):
+        def parse(_path, exc=exc):
+            raise exc
+
+        quarantine, per_file, flagged = parse_files(logging.getLogger("t"), "t", [f], parse, None, [].append)
+        assert flagged is unexpected
+        assert [(q.source_file, q.location) for q in quarantine] == [("a.md", "line 1" if not unexpected else "file")]
+        assert per_file[0]["rows_loaded"] == 0

@@ -1,4 +1,5 @@
-"""Incremental runs: what the parse cache and the yearbook sensor save, on this machine (a script, not a test).
+"""Incremental runs: what the parse cache, the incremental nightly (build_state.py) and the yearbook sensor save,
+on this machine (a script, not a test).
 
 Usage: .venv/bin/python benchmarks/bench_incremental.py [--workdir DIR]
 
@@ -7,7 +8,7 @@ Everything is written under DIR (default: a new temp dir): the warehouse ``DIR/w
 Sources: config.source_dirs() (URBAN_SOURCE_DIRS, default <repo>/../shared), plus, from (c) on, the extra dirs.
 
 (a) cold: the nightly job (``execute_nightly``) in a child process with an empty parse cache;
-(b) warm: the same nightly again, nothing changed;
+(b) warm: the same nightly again, nothing changed (incremental: nothing landed, built or validated again);
 (c) a new yearbook edition: ``DIR/extra_yearbook`` gets one synthetic edition (the oldest real edition with
     its data year moved one year back, written by benchmarks/gen_national_yearbooks.py); the sensor
     ``yearbook_files_sensor`` is evaluated with the cursor it left over the real sources (it must request
@@ -15,7 +16,9 @@ Sources: config.source_dirs() (URBAN_SOURCE_DIRS, default <repo>/../shared), plu
 (d) a new bulletin: ``DIR/extra_bulletin`` gets a copy of a real bulletin HTML with one byte appended; the
     full nightly runs in a child process (the extra yearbook of (c) still there).
 Step seconds come from the runs' STEP_START / STEP_SUCCESS|STEP_FAILURE events; parsed / cached counts from
-each loader's log line "<table>: parse cache: H file(s) from cache, P parsed". Prints a table per scenario.
+each loader's log line "<table>: parse cache: H file(s) from cache, P parsed" (a raw table kept as landed reads
+no file); raw tables landed / kept, dbt models built / kept and GX suites validated / reused from the run's
+materialization and check metadata. Prints a table per scenario.
 """
 
 from __future__ import annotations
@@ -75,8 +78,18 @@ def summarize(instance, result) -> dict:
     from dagster_project.run import root_cause
 
     failures = [f"{ev.step_key}: {root_cause(ev.event_specific_data.error)[:400]}" for ev in result.get_step_failure_events()]
+    work = {"landed": 0, "kept": 0, "built": 0, "dbt_kept": 0, "validated": 0, "reused": 0}
+    for ev in result.get_asset_materialization_events():
+        meta = ev.event_specific_data.materialization.metadata
+        if "landed" in meta:
+            work["landed" if meta["landed"].value else "kept"] += 1
+        elif ev.step_key == "dbt_models":
+            work["dbt_kept" if "rebuilt" in meta else "built"] += 1
+    for ev in result.all_events:
+        if ev.event_type_value == "ASSET_CHECK_EVALUATION" and "validated_by_run" in ev.event_specific_data.metadata:
+            work["validated" if ev.event_specific_data.metadata["validated_by_run"].value == result.run_id else "reused"] += 1
     return {"success": result.success, "steps": steps, "cache": cache, "run_start": run.get("start"),
-            "run_end": run.get("end"), "failures": failures}
+            "run_end": run.get("end"), "failures": failures, "work": work}
 
 
 def nightly_child(work: Path, env: dict, name: str) -> dict:
@@ -119,12 +132,15 @@ def table(name: str, r: dict, focus: str | None = None) -> str:
     parsed = sum(c["parsed"] for c in r["cache"].values())
     cached = sum(c["cached"] for c in r["cache"].values())
     per = "<br>".join(f"{t}: {c['parsed']} / {c['cached']}" for t, c in sorted(r["cache"].items()))
+    w = r["work"]
     lines = [
         f"### {name}",
         "",
-        "| scenario | wall s | run s (RUN_START→end) | steps (top 5, s) | files parsed / cached | per table parsed / cached |",
-        "|---|---:|---:|---|---|---|",
-        f"| {name} | {r['wall']:.1f} | {r['run_end'] - r['run_start']:.1f} | {steps} | {parsed} / {cached} | {per} |",
+        "| scenario | wall s | run s (RUN_START→end) | steps (top 5, s) | files parsed / cached | per table parsed / cached "
+        "| raw tables landed / kept | dbt models built / kept | GX suites validated / reused |",
+        "|---|---:|---:|---|---|---|---|---|---|",
+        f"| {name} | {r['wall']:.1f} | {r['run_end'] - r['run_start']:.1f} | {steps} | {parsed} / {cached} | {per or '(no file read)'} "
+        f"| {w['landed']} / {w['kept']} | {w['built']} / {w['dbt_kept']} | {w['validated']} / {w['reused']} |",
         "",
         f"success={r['success']}, published={r.get('published')}, steps run: {len(r['steps'])}"
         + (f", before RUN_START (interpreter, imports, definitions): {r['startup']:.1f} s" if "startup" in r else ""),
@@ -225,12 +241,15 @@ def main() -> int:
     results["d"] = nightly_child(work, dict(os.environ), "d_bulletin")
     out(table(f"(d) new bulletin {bulletin.name} → nightly", results["d"], "bulletin_observations"))
 
-    out("### Comparison\n\n| scenario | wall s | run s | steps | files parsed / cached | published |\n|---|---:|---:|---:|---|---|")
+    out("### Comparison\n\n| scenario | wall s | run s | steps | files parsed / cached | raw landed / kept | dbt built / kept "
+        "| GX validated / reused | published |\n|---|---:|---:|---:|---|---|---|---|---|")
     names = {"a": "(a) nightly cold", "b": "(b) nightly warm", "c": "(c) yearbook_refresh", "d": "(d) nightly + new bulletin"}
     for k, r in results.items():
         parsed = sum(c["parsed"] for c in r["cache"].values())
         cached = sum(c["cached"] for c in r["cache"].values())
-        out(f"| {names[k]} | {r['wall']:.1f} | {r['run_end'] - r['run_start']:.1f} | {len(r['steps'])} | {parsed} / {cached} | {r['published']} |")
+        w = r["work"]
+        out(f"| {names[k]} | {r['wall']:.1f} | {r['run_end'] - r['run_start']:.1f} | {len(r['steps'])} | {parsed} / {cached} "
+            f"| {w['landed']} / {w['kept']} | {w['built']} / {w['dbt_kept']} | {w['validated']} / {w['reused']} | {r['published']} |")
     out(f"\nend: {load()}")
     if not args.no_write:  # (everything was printed as it was measured)
         write_section(REPO / "BENCHMARKS.md", "Incremental runs",

@@ -114,6 +114,7 @@ def test_an_unchanged_run_keeps_everything_and_a_changed_bulletin_rebuilds_what_
     models = {k: m for k, m in again.items() if k.split("/")[0] in ("staging", "intermediate", "marts")}
     assert len(models) == len([u for u in MANIFEST["nodes"] if u.startswith(MODEL)])
     assert all(m["rebuilt"] is False for m in models.values())
+    assert [n for n in check_metadata(unchanged) if not n.startswith("gx_")] == []  # dbt did not run: no dbt test either
     assert {n: c["validated_by_run"] for n, c in check_metadata(unchanged).items() if n.startswith("gx_")} == {
         "gx_fct_indicator_observation": first_run, "gx_fct_plan_target": first_run, "gx_plan_target_warnings": first_run}
 
@@ -126,6 +127,19 @@ def test_an_unchanged_run_keeps_everything_and_a_changed_bulletin_rebuilds_what_
     assert m["staging/stg_plans__indicator_cells"]["rebuilt"] is False
     assert "rebuilt" not in m["marts/fct_indicator_observation"]  # built by dbt in this run
     assert check_metadata(changed)["gx_fct_indicator_observation"]["validated_by_run"] == changed.run_id
+
+    # 2b. the yearbook sensor's job (a subset of the models) builds what it selected and leaves the state
+    from dagster_project.definitions import defs
+
+    with duckdb.connect(str(wh), read_only=True) as con:
+        state = con.execute("select item, digest, recorded_by from meta.dbt_state order by item").fetchall()
+    refresh = defs.resolve_job_def("yearbook_refresh").execute_in_process(instance=DagsterInstance.ephemeral())
+    assert refresh.success
+    m = materializations(refresh)
+    assert "marts/fct_indicator_observation" in m and "staging/stg_plans__prose_targets" not in m
+    assert not any("rebuilt" in v for v in m.values())
+    with duckdb.connect(str(wh), read_only=True) as con:
+        assert con.execute("select item, digest, recorded_by from meta.dbt_state order by item").fetchall() == state
 
     # 3. a full run over the same sources publishes exactly the same marts
     full = tmp_path / "full" / "indicators.duckdb"

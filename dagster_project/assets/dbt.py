@@ -58,7 +58,10 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
     of the full selection, only the models a changed source or project file reaches (build_state)."""
     build = warehouse.prepare_build(context.run.run_id)
     manifest = _manifest()
-    full = set(context.selected_asset_keys) == set(context.assets_def.keys)
+    models = {uid: TRANSLATOR.get_asset_key(node) for uid, node in manifest["nodes"].items() if uid.startswith("model.")}
+    # every model selected (a nightly), not a subset such as the yearbook sensor's job (whose context.assets_def
+    # is the subset itself)
+    full = set(models.values()) <= set(context.selected_asset_keys)
     with duckdb.connect(str(build)) as con:
         now = build_state.current(con, manifest, dbt_project_digest())
         before = build_state.recorded(con)
@@ -69,13 +72,10 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
         keep = plan.keep
     # (Dagster wants a multi-asset's outputs in dependency order; a kept model never depends on a rebuilt one)
     for uid in graphlib.TopologicalSorter({m: manifest["parent_map"].get(m, []) for m in keep}).static_order():
-        if uid not in keep:
-            continue
-        key = TRANSLATOR.get_asset_key(manifest["nodes"][uid])
-        yield Output(None, output_name=context.assets_def.get_output_name_for_asset_key(key),
-                     metadata={"rebuilt": False, "why": "no upstream source or dbt project file changed since the published build"})
-    models = {uid for uid in manifest["nodes"] if uid.startswith("model.")}
-    if keep != models:
+        if uid in keep:
+            yield Output(None, output_name=context.assets_def.get_output_name_for_asset_key(models[uid]),
+                         metadata={"rebuilt": False, "why": "no upstream source or dbt project file changed since the published build"})
+    if keep != set(models):
         quality.import_gx_in_background()  # the GX gates come next; meanwhile this process only waits on dbt
         # every test runs (--indirect-selection empty: excluding a model does not exclude its tests)
         exclude = ["--exclude", " ".join(sorted(manifest["nodes"][uid]["name"] for uid in keep)), "--indirect-selection", "empty"] if keep else []

@@ -4,7 +4,7 @@ changes reach (issue 11: incremental runs).
 A run's build file starts as a copy of the published warehouse (:mod:`dagster_project.warehouse`),
 whose every model was built, tested and gated. ``meta.dbt_state`` in it records what that build read:
 the digest of the dbt project (:func:`dagster_project.resources.dbt_project_digest`: every project
-file and dbt's version) and of every dbt source table (row count and the sum of DuckDB's hash of
+file, dbt's, dbt-duckdb's and DuckDB's versions) and of every dbt source table (row count and the sum of DuckDB's hash of
 every row, so any changed, added or removed row changes it; the loaders keep a raw table's rows,
 load id included, when its inputs are unchanged). dbt's models are deterministic functions of those
 inputs, so a model none of whose upstream sources changed would be rebuilt into the same rows:
@@ -20,6 +20,7 @@ yearbook sensor's, leaves it, so the next full run rebuilds what that partial ru
 
 from __future__ import annotations
 
+import importlib.metadata
 from dataclasses import dataclass
 
 import duckdb
@@ -28,6 +29,11 @@ from dagster_project.warehouse import now_utc
 
 STATE_DDL = "create table if not exists meta.dbt_state (item varchar, digest varchar, recorded_by varchar, recorded_at timestamp)"
 PROJECT = "dbt project"
+
+
+def engine_versions() -> tuple[str, ...]:
+    """What else a model's rows depend on besides its SQL and its sources: the adapter and the engine."""
+    return tuple(f"{p} {importlib.metadata.version(p)}" for p in ("dbt-duckdb", "duckdb"))
 
 
 def source_items(manifest: dict) -> dict[str, str]:

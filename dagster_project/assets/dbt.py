@@ -63,7 +63,7 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
     # is the subset itself)
     full = set(models.values()) <= set(context.selected_asset_keys)
     with duckdb.connect(str(build)) as con:
-        now = build_state.current(con, manifest, dbt_project_digest())
+        now = build_state.current(con, manifest, dbt_project_digest(*build_state.engine_versions()))
         before = build_state.recorded(con)
     keep: frozenset[str] = frozenset()
     if warehouse.incremental and full:

@@ -11,17 +11,34 @@ A failed expectation reports each offending row (up to ``MAX_ROWS_REPORTED``) wi
 provenance columns and value (GX ``unexpected_index_column_names``), so the message names
 the file, place and value of every row that blocks publication.
 
-The data is read through a **read-only** DuckDB connection into a pandas DataFrame and
-validated with GX's pandas datasource (GX's SQL path on DuckDB is unreliable). Only the columns
-the suite uses are read (:func:`suite_columns`: those its expectations name, in their kwargs or
-row conditions, and the provenance columns), typed as DuckDB's ``.df()`` types them. Each
-validation is kept in the persistent GX context ``<warehouse dir>/gx/`` and updates the Data
-Docs site ``<warehouse dir>/data_docs`` (every suite's latest validation; CDN assets replaced by
-vendored copies, so it reads offline).
+The data is read through a **read-only** DuckDB connection and validated with GX's pandas
+datasource (GX's SQL path on DuckDB is unreliable). Only the columns the suite uses are read
+(:func:`suite_columns`: those its expectations name, in their kwargs or row conditions, and the
+provenance columns), typed as DuckDB's ``.df()`` types them, and never the whole table at once
+(a national fact table has tens of millions of rows), so memory stays bounded
+(``BATCH_ROWS`` of pandas, ``DUCKDB_MEMORY_LIMIT`` of DuckDB) whatever the table's size:
+
+* row by row expectations (GX's column, column-pair and multicolumn map expectations, and those
+  about the set of columns) run on each batch of ``BATCH_ROWS`` rows, streamed from one scan in
+  table order; their results are summed (counts) and concatenated (the first ``MAX_ROWS_REPORTED``
+  unexpected values and rows) into what GX reports on the whole table;
+* uniqueness (``ACROSS_ROWS``) is decided by DuckDB (a hash aggregate that spills to disk), and GX
+  reports the first duplicated rows from a frame of those rows and their duplicates;
+* row counts are GX's own, on a frame of that many rows and no columns;
+* anything else that needs every row at once (a column's max, mean, order …) fails with that reason.
+
+The outcome (success, failures with counts, examples and provenance rows, row count) is the one GX
+gave on the whole table as one DataFrame (tests/test_quality.py). Each validation is kept in the
+persistent GX context ``<warehouse dir>/gx/`` as one result for the whole table (its meta
+``row_batches`` says in how many batches it was read) and updates the Data Docs site
+``<warehouse dir>/data_docs`` (every suite's latest validation; CDN assets replaced by vendored
+copies, so it reads offline).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import gc
 import importlib
 import json
 import logging
@@ -34,14 +51,13 @@ from pathlib import Path
 import duckdb
 
 from dagster_project import config
+from dagster_project import quality_batches as qb
+from dagster_project.quality_batches import BATCH_ROWS, DUCKDB_MEMORY_LIMIT, MAX_ROWS_REPORTED, WHOLE_TABLE_EXPECTATIONS
 
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
-MAX_ROWS_REPORTED = 20
 DOCS_SITE = "warehouse"
 COLUMN_KWARGS = ("column", "column_A", "column_B", "column_list")  # the kwargs in which expectations name columns
-# expectations about the table's set of columns see every column
-WHOLE_TABLE_EXPECTATIONS = re.compile(r"expect_table_column|expect_column_to_exist")
 IDENTIFIER = re.compile(r"`([^`]+)`|[A-Za-z_][A-Za-z0-9_]*")  # a name in a pandas row condition, `quoted` or bare
 
 
@@ -109,22 +125,6 @@ def suite_columns(suite: dict, table_columns: list[str]) -> list[str]:
     return [c for c in table_columns if c in named] or list(table_columns)
 
 
-def _read(con: duckdb.DuckDBPyConnection, table: str, suite: dict):
-    """The columns of ``table`` that ``suite`` needs (a pandas DataFrame), in one scan, typed as
-    DuckDB's ``.df()`` types them (nullable integers and booleans, ``str`` text …): the text columns
-    converted from Arrow (~9x faster than ``.df()`` builds them), the others by ``.df()`` itself."""
-    import pandas as pd
-    import pyarrow as pa
-
-    columns = suite_columns(suite, con.sql(f"select * from {table} limit 0").columns)
-    data = con.sql("select " + ", ".join('"' + c.replace('"', '""') + '"' for c in columns) + f" from {table}").to_arrow_table()
-    text = [f.name for f in data.schema if f.type in (pa.string(), pa.large_string(), pa.string_view())]
-    parts = [data.select(text).to_pandas()] if text else []
-    if len(text) < len(columns):
-        parts.append(con.from_arrow(data.drop_columns(text)).df())
-    return pd.concat(parts, axis=1)[columns]
-
-
 def _jsonable(o):
     if hasattr(o, "item"):  # numpy scalars (a year, a count) keep their type
         return o.item()
@@ -136,16 +136,6 @@ def _jsonable(o):
     except ImportError:  # pragma: no cover
         pass
     return str(o)
-
-
-def _exception_message(info: dict | None) -> str | None:
-    """GX's exception info: the expectation's own ``{exception_message, …}``, or one such per metric
-    that could not be computed (e.g. a column the table does not have)."""
-    if not info:
-        return None
-    messages = [info.get("exception_message")] if "exception_message" in info else [
-        i.get("exception_message") for i in info.values() if isinstance(i, dict)]
-    return "; ".join(dict.fromkeys(m for m in messages if m)) or None
 
 
 def _provenance_first(row: dict, provenance: list[str]) -> dict:
@@ -178,58 +168,97 @@ def _context(docs_dir: Path | None):
     return ctx
 
 
-def validate(suite: dict, db_path: str | Path, docs_dir: Path | None = None) -> SuiteOutcome:
-    """Validate ``suite['table']`` of the DuckDB file at ``db_path`` (opened read-only)."""
+def validate(suite: dict, db_path: str | Path, docs_dir: Path | None = None, batch_rows: int = BATCH_ROWS) -> SuiteOutcome:
+    """Validate ``suite['table']`` of the DuckDB file at ``db_path`` (opened read-only), ``batch_rows``
+    rows at a time (see the module docstring)."""
     import great_expectations as gx
-    from great_expectations.checkpoint import UpdateDataDocsAction
+    import pandas as pd
+    from great_expectations.core import ExpectationSuiteValidationResult, ExpectationValidationResult
 
-    with duckdb.connect(str(db_path), read_only=True) as con:
-        df = _read(con, suite["table"], suite)
-        specs = [(e["type"], _resolve(e.get("kwargs", {}), con), e.get("meta", {})) for e in suite["expectations"]]
-
-    ctx = _context(docs_dir)
-    actions = [UpdateDataDocsAction(name="update_data_docs", site_names=[DOCS_SITE])] if docs_dir is not None else []
-    source = ctx.data_sources.add_or_update_pandas("warehouse")
-    asset_name = suite["table"].replace(".", "__")
-    asset = next((a for a in source.assets if a.name == asset_name), None) or source.add_dataframe_asset(name=asset_name)
-    batch_def = next((b for b in asset.batch_definitions if b.name == "whole_table"), None) or asset.add_batch_definition_whole_dataframe("whole_table")
     impl = gx.expectations.registry.get_expectation_impl
-    gx_suite = ctx.suites.add_or_update(
-        gx.ExpectationSuite(name=suite["name"], expectations=[impl(t)(**kw, meta=meta) for t, kw, meta in specs])
-    )
-    vd = ctx.validation_definitions.add_or_update(
-        gx.ValidationDefinition(data=batch_def, suite=gx_suite, name=f"{suite['name']}_validation")
-    )
+    table = suite["table"]
     result_format = {"result_format": "SUMMARY", "partial_unexpected_count": MAX_ROWS_REPORTED}
     if suite.get("provenance_columns"):
         result_format["unexpected_index_column_names"] = suite["provenance_columns"]
-    checkpoint = ctx.checkpoints.add_or_update(
-        gx.Checkpoint(name=f"{suite['name']}_checkpoint", validation_definitions=[vd], actions=actions, result_format=result_format)
-    )
+    ctx = _context(docs_dir)
+    source = ctx.data_sources.add_or_update_pandas("warehouse")
+    asset_name = table.replace(".", "__")
+    asset = next((a for a in source.assets if a.name == asset_name), None) or source.add_dataframe_asset(name=asset_name)
+    batch_def = next((b for b in asset.batch_definitions if b.name == "whole_table"), None) or asset.add_batch_definition_whole_dataframe("whole_table")
+
+    def gx_on(frame, expect):
+        """GX's result of ``expect`` (an expectation or a suite) on the DataFrame ``frame``."""
+        return batch_def.get_batch(batch_parameters={"dataframe": frame}).validate(expect, result_format=result_format)
+
     started = time.time()
-    result = checkpoint.run(batch_parameters={"dataframe": df})
-    if docs_dir is not None:  # the pages this validation wrote, made readable offline
+
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        con.execute(f"set enable_progress_bar = false; set memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+        specs = [(e["type"], _resolve(e.get("kwargs", {}), con), e.get("meta", {})) for e in suite["expectations"]]
+        expectations = [impl(t)(**kw, meta=meta) for t, kw, meta in specs]
+        hows = [qb.how(e) for e in expectations]
+        columns = suite_columns(suite, con.sql(f"select * from {table} limit 0").columns)
+        row_wise = gx.ExpectationSuite(name=suite["name"], expectations=[
+            impl(t)(**kw, meta=meta) for (t, kw, meta), how in zip(specs, hows) if how == "rows"])
+        per_batch, row_count, n_batches = [], 0, 0
+        for frame in qb.batches(con, table, columns, batch_rows):
+            row_count, n_batches = row_count + len(frame), n_batches + 1
+            if row_wise.expectations or not per_batch:  # (the first batch's result also carries the batch's meta)
+                per_batch.append(gx_on(frame, row_wise))
+            del frame
+            gc.collect()  # GX's objects of the batch (reference cycles) hold its DataFrame: freed before the next
+        merged = iter([qb.merged(list(r)) for r in zip(*(b.results for b in per_batch))])
+        results = []
+        for e, how in zip(expectations, hows):
+            if how == "rows":
+                results.append(next(merged))
+            elif how == "count":  # GX on a frame of row_count rows and no columns (a range index: no memory)
+                results.append(gx_on(pd.DataFrame(index=pd.RangeIndex(row_count)), e))
+            elif how == "unique":
+                results.append(qb.unique_result(con, table, columns, e, gx_on, row_count))
+            else:
+                results.append(ExpectationValidationResult(success=False, expectation_config=e.configuration, exception_info={
+                    "raised_exception": True, "exception_message": f"{e.expectation_type} needs every row at once, "
+                    f"which quality.validate does not support (it reads a table in batches of {batch_rows:,} rows)"}))
+
+    n_met = sum(r.success for r in results)
+    if docs_dir is not None:  # one validation result for the whole table in the Data Docs
+        from great_expectations.core.run_identifier import RunIdentifier
+        from great_expectations.data_context.types.resource_identifiers import (
+            ExpectationSuiteIdentifier, ValidationResultIdentifier)
+
+        run_id = RunIdentifier(run_time=dt.datetime.now(dt.timezone.utc))
+        batches = {"rows": row_count, "batches": n_batches, "rows_per_batch": batch_rows,
+                   "duplicates_found_by_duckdb": [e.expectation_type for e, h in zip(expectations, hows) if h == "unique"]}
+        suite_result = ExpectationSuiteValidationResult(
+            success=n_met == len(results), results=results, suite_name=suite["name"], batch_id=per_batch[0].batch_id,
+            statistics={"evaluated_expectations": len(results), "successful_expectations": n_met,
+                        "unsuccessful_expectations": len(results) - n_met, "success_percent": qb.percent(n_met, len(results))},
+            meta={**per_batch[0].meta, "run_id": run_id, "validation_time": run_id.run_time, "row_batches": batches})
+        suite_id = ExpectationSuiteIdentifier(name=suite["name"])
+        key = ValidationResultIdentifier(expectation_suite_identifier=suite_id, run_id=run_id, batch_identifier=suite_result.batch_id)
+        ctx.suites.add_or_update(gx.ExpectationSuite(name=suite["name"], expectations=[impl(t)(**kw, meta=meta) for t, kw, meta in specs]))
+        ctx.validation_results_store.set(key, suite_result)
+        ctx.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=[key, suite_id])
         from dagster_project.docs_site import make_offline
 
-        make_offline(docs_dir, since=started - 1)
-    failed, evaluated = [], 0
-    for vr in result.run_results.values():
-        for er in vr.results:
-            evaluated += 1
-            if not er.success:
-                res = er.result or {}
-                kwargs = {k: v for k, v in er.expectation_config.kwargs.items() if k not in ("batch_id",)}
-                if isinstance(kwargs.get("value_set"), list) and len(kwargs["value_set"]) > 10:
-                    kwargs["value_set"] = f"<{len(kwargs['value_set'])} values>"
-                failed.append(
-                    {
-                        "expectation": er.expectation_config.type,
-                        "kwargs": kwargs,
-                        "unexpected_count": res.get("unexpected_count", res.get("observed_value")),
-                        "examples": res.get("partial_unexpected_list", [])[:5],
-                        "rows": [_provenance_first(r, suite.get("provenance_columns", [])) for r in res.get("partial_unexpected_index_list") or []],
-                        "exception": _exception_message(er.exception_info),
-                    }
-                )
+        make_offline(docs_dir, since=started - 1)  # the pages this validation wrote, made readable offline
+    failed = []
+    for er in results:
+        if not er.success:
+            res = er.result or {}
+            kwargs = {k: v for k, v in er.expectation_config.kwargs.items() if k not in ("batch_id",)}
+            if isinstance(kwargs.get("value_set"), list) and len(kwargs["value_set"]) > 10:
+                kwargs["value_set"] = f"<{len(kwargs['value_set'])} values>"
+            failed.append(
+                {
+                    "expectation": er.expectation_config.type,
+                    "kwargs": kwargs,
+                    "unexpected_count": res.get("unexpected_count", res.get("observed_value")),
+                    "examples": res.get("partial_unexpected_list", [])[:5],
+                    "rows": [_provenance_first(r, suite.get("provenance_columns", [])) for r in res.get("partial_unexpected_index_list") or []],
+                    "exception": qb.exception_message(er.exception_info),
+                }
+            )
     failed = json.loads(json.dumps(failed, default=_jsonable))  # pandas NA/NaN → null/str
-    return SuiteOutcome(suite=suite["name"], success=not failed, evaluated=evaluated, failed=failed, row_count=len(df))
+    return SuiteOutcome(suite=suite["name"], success=not failed, evaluated=len(results), failed=failed, row_count=row_count)

@@ -83,3 +83,40 @@ def test_exports_of_a_warehouse(tmp_path, monkeypatch):
     assert dictionary[0] == ["table_name", "table_description", "position", "column_name", "data_type", "is_nullable", "description"]
     assert ["small", "two rows", 2.0, "comparator", "VARCHAR", True, "as printed"] in dictionary
     assert (tmp_path / "out" / "small.csv").read_text(encoding="utf-8") == "id,comparator,period\n1,=,2025-01-01\n2,≥,\n"
+
+
+class _Recording:
+    """A DuckDB connection that records every statement it is given."""
+
+    def __init__(self, con):
+        self.con, self.statements = con, []
+
+    def sql(self, query, **kwargs):
+        self.statements.append(query)
+        return self.con.sql(query, **kwargs)
+
+    def execute(self, query, *args):
+        self.statements.append(query)
+        return self.con.execute(query, *args)
+
+
+def test_a_mart_too_big_for_a_sheet_is_only_copied_by_duckdb(tmp_path, monkeypatch):
+    """A national fact table (25 M rows) must not pass through Python: its CSV and Parquet files are
+    written by DuckDB's COPY (streamed), and it is read for no sheet."""
+    db = tmp_path / "w.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema marts; create schema meta")
+        con.execute("create table meta.published as select 'run-1' as run_id, timestamp '2026-11-25 22:40:43' as published_at")
+        con.execute("create table marts.big as select range as id, 'row ' || range as label from range(1000)")
+        con.execute("create table marts.small as select 1 as id")
+    monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 999)
+    (tmp_path / "out").mkdir()
+    with duckdb.connect(str(db), read_only=True) as con:
+        recording = _Recording(con)
+        exports.write_exports(recording, tmp_path / "out", "marts", {"big": 1000, "small": 1}, ("parquet", "csv", "xlsx"))
+    out = tmp_path / "out"
+    assert [s for s in recording.statements if '"big"' in s] == [
+        f"copy (select * from marts.\"big\") to '{out / 'big.parquet'}' (format parquet)",
+        f"copy (select * from marts.\"big\") to '{out / 'big.csv'}' (format csv, header)"]
+    assert (out / "big.csv").read_text().splitlines()[-1] == "999,row 999"
+    assert CalamineWorkbook.from_path(str(out / "marts.xlsx")).sheet_names == ["README", "published", "data_dictionary", "small"]

@@ -56,15 +56,23 @@ def test_cells_read_back_as_written(tmp_path):
             ElementTree.fromstring(z.read(part))  # every part is well-formed XML
 
 
-def test_exports_of_a_warehouse(tmp_path, monkeypatch):
-    db = tmp_path / "w.duckdb"
-    with duckdb.connect(str(db)) as con:
+def published_warehouse(path, *statements: str):
+    """A warehouse file with meta.published (run-1) and the marts ``statements`` create."""
+    with duckdb.connect(str(path)) as con:
         con.execute("create schema marts; create schema meta")
         con.execute("create table meta.published as select 'run-1' as run_id, timestamp '2026-11-25 22:40:43' as published_at")
-        con.execute("create table marts.small as select * from (values (1, '=', date '2025-01-01'), (2, '≥', null)) v(id, comparator, period)")
-        con.execute("comment on table marts.small is 'two rows'")
-        con.execute("comment on column marts.small.comparator is 'as printed'")
-        con.execute("create table marts.big as select range as id from range(3)")
+        for statement in statements:
+            con.execute(statement)
+    return path
+
+
+def test_exports_of_a_warehouse(tmp_path, monkeypatch):
+    db = published_warehouse(
+        tmp_path / "w.duckdb",
+        "create table marts.small as select * from (values (1, '=', date '2025-01-01'), (2, '≥', null)) v(id, comparator, period)",
+        "comment on table marts.small is 'two rows'",
+        "comment on column marts.small.comparator is 'as printed'",
+        "create table marts.big as select range as id from range(3)")
     monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 2)
     (tmp_path / "out").mkdir()
     with duckdb.connect(str(db), read_only=True) as con:
@@ -103,12 +111,8 @@ class _Recording:
 def test_a_mart_too_big_for_a_sheet_is_only_copied_by_duckdb(tmp_path, monkeypatch):
     """A national fact table (25 M rows) must not pass through Python: its CSV and Parquet files are
     written by DuckDB's COPY (streamed), and it is read for no sheet."""
-    db = tmp_path / "w.duckdb"
-    with duckdb.connect(str(db)) as con:
-        con.execute("create schema marts; create schema meta")
-        con.execute("create table meta.published as select 'run-1' as run_id, timestamp '2026-11-25 22:40:43' as published_at")
-        con.execute("create table marts.big as select range as id, 'row ' || range as label from range(1000)")
-        con.execute("create table marts.small as select 1 as id")
+    db = published_warehouse(tmp_path / "w.duckdb", "create table marts.big as select range as id, 'row ' || range as label from range(1000)",
+                             "create table marts.small as select 1 as id")
     monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 999)
     (tmp_path / "out").mkdir()
     with duckdb.connect(str(db), read_only=True) as con:

@@ -64,6 +64,18 @@ def test_run_prints_stages_and_a_summary_and_logs_everything_to_a_file(wh):
     assert "STEP_START" not in out and "START sql table model" not in out
     last = json.loads((wh.path.parent / "logs" / "last_run.json").read_text(encoding="utf-8"))
     assert last["run_id"] == run_id and last["exit_code"] == 0 and last["published"] is True
+    assert ("this run: 20 raw table(s) landed, 0 kept (inputs unchanged); 42 dbt model(s) built, 0 kept (no upstream "
+            "change); 3 GX suite(s) validated, 0 outcome(s) reused (tables unchanged)\n") in out
+
+
+def test_run_again_with_nothing_changed_says_what_it_kept(wh, tmp_path):
+    copy = tmp_path / "indicators.duckdb"
+    shutil.copy2(wh.path, copy)
+    done = wh.urban("--warehouse", str(copy), "run")
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert ("this run: 0 raw table(s) landed, 20 kept (inputs unchanged); 0 dbt model(s) built, 42 kept (no upstream "
+            "change); 0 GX suite(s) validated, 3 outcome(s) reused (tables unchanged); `urban run --full` does it all") in done.stdout
+    assert re.search(r"│ dbt test │\s+0 │\s+0 │\s+0 │", done.stdout) and re.search(r"│ GX suite │\s+2 │\s+1 │\s+0 │", done.stdout)
 
 
 def test_run_publishes_exports_with_dictionary_and_freshness_stamp(wh):

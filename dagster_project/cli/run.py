@@ -56,6 +56,7 @@ class Tracker:
         self.checks: list[dict] = []
         self.warnings: Counter = Counter()
         self.steps: set[str] = set()  # steps that started
+        self.work: Counter = Counter()  # what this run did and what it kept (incremental: build_state.py)
 
     def __call__(self, entry) -> None:
         ev = entry.dagster_event
@@ -70,6 +71,7 @@ class Tracker:
             return
         stage = stage_of(ev.step_key) if ev.step_key else None
         kind = ev.event_type_value
+        self.count_work(kind, stage, ev, entry.run_id)
         if kind == "STEP_START":
             self.steps.add(ev.step_key)
         if kind == "STEP_START" and stage not in self.started:
@@ -94,6 +96,23 @@ class Tracker:
             self.show(f"… {ev.step_key}: {more} {'more ' if self.shown(ev.step_key) else ''}warnings in the log file", "yellow")
         if stage and kind in ("STEP_SUCCESS", "STEP_FAILURE"):
             self.stage_line(stage)
+
+    def count_work(self, kind: str, stage: str | None, ev, run_id: str) -> None:
+        if kind == "ASSET_MATERIALIZATION":
+            meta = ev.event_specific_data.materialization.metadata
+            if "landed" in meta:
+                self.work["raw landed" if meta["landed"].value else "raw kept"] += 1
+            elif stage == "dbt":
+                self.work["models kept" if "rebuilt" in meta else "models built"] += 1
+        elif kind == "ASSET_CHECK_EVALUATION" and "validated_by_run" in ev.event_specific_data.metadata:
+            self.work["gx validated" if ev.event_specific_data.metadata["validated_by_run"].value == run_id else "gx reused"] += 1
+
+    def work_line(self) -> str:
+        w = self.work
+        return (f"this run: {w['raw landed']} raw table(s) landed, {w['raw kept']} kept (inputs unchanged); "
+                f"{w['models built']} dbt model(s) built, {w['models kept']} kept (no upstream change); "
+                f"{w['gx validated']} GX suite(s) validated, {w['gx reused']} outcome(s) reused (tables unchanged)"
+                + ("; `urban run --full` does it all" if w["raw kept"] + w["models kept"] + w["gx reused"] else ""))
 
     @staticmethod
     def shown(step_key: str | None) -> int:
@@ -159,6 +178,7 @@ def summary(tracker: Tracker, code: int, message: str, published: bool) -> list[
                        str(sum(not c["passed"] and c["severity"] != "WARN" for c in mine)))
     out.print(sources)
     out.print(checks)
+    out.print(tracker.work_line(), markup=False)
     for c in (c for c in tracker.checks if not c["passed"]):
         word = "warned" if c["severity"] == "WARN" else "FAILED"
         out.print(f"  {word}: {c['kind']} {c['check']} on {c['asset']}", style="yellow" if word == "warned" else "red")

@@ -106,15 +106,11 @@ def nightly_child(work: Path, env: dict, name: str) -> dict:
 
 def new_yearbook_edition(out_dir: Path) -> Path:
     """One synthetic edition: the oldest real edition, data year moved one back (so no slice is doubled)."""
-    from benchmarks.gen_national_yearbooks import data_year, read, write
+    from benchmarks.gen_national_yearbooks import data_year, generate, read
 
     source = min(config.find_source_files("yearbooks", ("*.xlsx",)), key=lambda p: p.name)
-    sheets = read(source)
-    year = data_year(sheets) - 1
-    target = out_dir / "yearbooks" / "ccsy" / f"china_city_statistical_yearbook_{year + 1}_prefecture.xlsx"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    write(sheets, year, target)
-    return target
+    (edition,) = generate(source, out_dir, copies=1, first_year=data_year(read(source)) - 1)
+    return edition
 
 
 def new_bulletin(out_dir: Path) -> Path:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from dagster_project.warehouse import now_utc
+from dagster_project.warehouse import meta_table, now_utc
 
 STATE_DDL = "create table if not exists meta.dbt_state (item varchar, digest varchar, recorded_by varchar, recorded_at timestamp)"
 PROJECT = "dbt project"
@@ -59,14 +59,12 @@ def current(con: duckdb.DuckDBPyConnection, manifest: dict, project_digest: str)
 
 
 def recorded(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    con.execute("create schema if not exists meta")
-    con.execute(STATE_DDL)
+    meta_table(con, STATE_DDL)
     return dict(con.execute("select item, digest from meta.dbt_state").fetchall())
 
 
 def record(con: duckdb.DuckDBPyConnection, state: dict[str, str], run_id: str) -> None:
-    con.execute("create schema if not exists meta")
-    con.execute(STATE_DDL)
+    meta_table(con, STATE_DDL)
     con.execute("delete from meta.dbt_state")
     at = now_utc()
     con.executemany("insert into meta.dbt_state values (?, ?, ?, ?)", [[k, v, run_id, at] for k, v in state.items()])

@@ -16,8 +16,9 @@ from pathlib import Path
 import duckdb
 from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetKey, MetadataValue, asset_check
 
-from dagster_project import build_state, quality
+from dagster_project import build_state, quality, quality_batches
 from dagster_project.resources import WarehouseResource
+from dagster_project.warehouse import meta_table
 
 VALIDATIONS_DDL = """
 create table if not exists meta.gx_validations (suite varchar, inputs_sha256 varchar, outcome json, run_id varchar, validated_at timestamp)"""
@@ -31,10 +32,12 @@ def suite_tables(suite: dict) -> list[str]:
 
 
 def validation_inputs(con: duckdb.DuckDBPyConnection, suite_path, suite: dict) -> str:
-    """sha256 of what the outcome depends on: the suite file, the validating code (quality.py, GX's
-    version) and the digest of every table the suite reads."""
+    """sha256 of what the outcome depends on: the suite file, the validating code (quality.py,
+    quality_batches.py, GX's version) and the digest of every table the suite reads."""
     h = hashlib.sha256(suite_path.read_bytes())
-    h.update(Path(quality.__file__).read_bytes() + importlib.metadata.version("great_expectations").encode())
+    for module in (quality, quality_batches):
+        h.update(Path(module.__file__).read_bytes())
+    h.update(importlib.metadata.version("great_expectations").encode())
     for table in suite_tables(suite):
         h.update(f"\0{table}\0{build_state.table_digest(con, table)}".encode())
     return h.hexdigest()
@@ -45,8 +48,7 @@ def _validate(warehouse: WarehouseResource, run_id: str, suite_path) -> tuple[qu
     layout, suite = warehouse.layout, quality.load_suite(suite_path)
     with duckdb.connect(str(layout.build)) as con:
         inputs = validation_inputs(con, suite_path, suite)
-        con.execute("create schema if not exists meta")
-        con.execute(VALIDATIONS_DDL)
+        meta_table(con, VALIDATIONS_DDL)
         before = con.execute("select outcome, run_id from meta.gx_validations where suite = ? and inputs_sha256 = ?",
                              [suite["name"], inputs]).fetchone()
     if before is not None and warehouse.incremental:

@@ -132,6 +132,12 @@ def replace_table_from_parquet(con: duckdb.DuckDBPyConnection, table: str, files
     return con.execute(f"select count(*) from raw.{table}").fetchone()[0]
 
 
+def meta_table(con: duckdb.DuckDBPyConnection, ddl: str) -> None:
+    """Run a ``create table if not exists meta.…`` statement, creating the schema first."""
+    con.execute("create schema if not exists meta")
+    con.execute(ddl)
+
+
 RAW_INPUTS_DDL = """
 create table if not exists meta.raw_inputs (raw_table varchar, inputs_sha256 varchar, load_id varchar, landed_at timestamp)"""
 
@@ -140,8 +146,7 @@ def landed_inputs(con: duckdb.DuckDBPyConnection, key: str, tables: list[str]) -
     """(inputs digest, load id) recorded under ``key`` when ``raw.<tables>`` were last landed in this
     warehouse's lineage (the build file starts as a copy of the published one); None if never, or a
     table is gone."""
-    con.execute("create schema if not exists meta")
-    con.execute(RAW_INPUTS_DDL)
+    meta_table(con, RAW_INPUTS_DDL)
     present = {r[0] for r in con.execute(
         "select table_name from information_schema.tables where table_catalog = current_database() and table_schema = 'raw'"
     ).fetchall()}
@@ -152,8 +157,7 @@ def landed_inputs(con: duckdb.DuckDBPyConnection, key: str, tables: list[str]) -
 
 def record_inputs(con: duckdb.DuckDBPyConnection, key: str, digest: str | None, load_id: str) -> None:
     """Record under ``key`` what was just landed (``digest`` None: do not trust it next run)."""
-    con.execute("create schema if not exists meta")
-    con.execute(RAW_INPUTS_DDL)
+    meta_table(con, RAW_INPUTS_DDL)
     con.execute("delete from meta.raw_inputs where raw_table = ?", [key])
     if digest is not None:
         con.execute("insert into meta.raw_inputs values (?, ?, ?, ?)", [key, digest, load_id, now_utc()])

@@ -144,8 +144,8 @@ def land_files(context, table, files, parse, frame, empty_schema=None, cache_dir
     """Land ``files`` in ``raw.<table>`` (plus quarantine and load log): each parsed by :func:`parse_files`,
     its rows spooled to a Parquet file, the table then written from them by DuckDB. Nothing is parsed or
     written when the table was landed from the same inputs before (:func:`_unchanged`)."""
-    shas = [_sha256_or_reason(path) for path in files]
-    inputs = inputs_digest(table, parse, [(p.name, sha) for p, sha in zip(files, shas)], code=LANDING_CODE)
+    shas = [_sha256_or_none(path) for path in files]
+    inputs = inputs_digest(table, parse, [(p.name, sha or "unreadable") for p, sha in zip(files, shas)], code=LANDING_CODE)
     if (kept := _unchanged(context, table, inputs, [table])) is not None:
         return _kept(kept[0], kept[1][table])
     layout = context.resources.warehouse.layout
@@ -157,20 +157,20 @@ def land_files(context, table, files, parse, frame, empty_schema=None, cache_dir
             parquet_files.append(Path(spool) / f"{len(parquet_files):06d}.parquet")
             rows.write_parquet(parquet_files[-1])
 
-        quarantine, per_file, retry = parse_files(context.log, table, files, parse, frame, sink, cache_dir)
+        quarantine, per_file, retry = parse_files(context.log, table, files, parse, frame, sink, cache_dir, shas)
         if not files:
             context.log.warning(f"{table}: no source files found in {[str(d) for d in config.source_dirs()]}; landing an empty table")
         return land(context, table, parquet_files, quarantine, per_file, empty_schema, None if retry else inputs)
 
 
-def _sha256_or_reason(path: Path) -> str:
+def _sha256_or_none(path: Path) -> str | None:
     try:
         return file_sha256(path)
-    except OSError as exc:
-        return f"<unreadable: {exc}>"
+    except OSError:
+        return None  # parse_files hashes it again and quarantines it with the reason
 
 
-def parse_files(log, table, files, parse, frame, sink, cache_dir: Path | None = None):
+def parse_files(log, table, files, parse, frame, sink, cache_dir: Path | None = None, shas: list[str | None] | None = None):
     """Parse each file with ``parse(path) -> result`` and hand ``frame(result, path)``, its rows, to
     ``sink``; returns (quarantine rows, per-file counts, whether a file failed unexpectedly). Any
     failure of one file -- a SourceError, but also an unexpected exception of the parser, MemoryError
@@ -178,13 +178,13 @@ def parse_files(log, table, files, parse, frame, sink, cache_dir: Path | None = 
     other files still land and the quality gates decide about publishing. With ``cache_dir``, a file
     whose name, bytes, parser code and reference data are unchanged since an earlier run is not parsed
     again: its result comes from the :class:`ParseCache` (``frame`` still runs on it) and only landed
-    files are cached."""
+    files are cached. ``shas``: the files' sha256 when the caller has them already."""
     cache = ParseCache(cache_dir, table, parse, log) if cache_dir is not None else None
     quarantine, per_file, unexpected = [], [], False
-    for path in files:
+    for path, known in zip(files, shas or [None] * len(files)):
         sha = ""
         try:
-            sha = file_sha256(path)
+            sha = known or file_sha256(path)
             result = cache.get(path, sha) if cache else None
             parsed = result is None
             if parsed:

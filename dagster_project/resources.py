@@ -51,7 +51,8 @@ class WarehouseResource(ConfigurableResource):
         default=True,
         description="Skip work whose inputs are unchanged since the published warehouse was built: landing a raw "
         "table from the same files, parser and reference data; dbt models downstream of no changed raw table or "
-        "dbt project file (see dagster_project/build_state.py). False lands and builds everything.",
+        "dbt project file (see dagster_project/build_state.py); a GX suite whose tables are unchanged (its recorded "
+        "outcome is reported). False lands, builds and validates everything.",
     )
 
     @property

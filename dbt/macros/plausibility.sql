@@ -46,29 +46,43 @@
         ) <= 2
     ),
 
+    -- the values of each point's reference years (materialized: joined to the points on the year too,
+    -- so no plan can pair every two years of a series first - that join grows with years², ~10x
+    -- the rows on a series of 47 years)
+    reference_values as materialized (
+        select
+            y.region_code, y.indicator_code, y.scope_group, y.year,
+            r.observation_id                                                     as ref_id,
+            r.value_normalized                                                   as ref_value,
+            r.year                                                               as ref_year,
+            r.source_precedence                                                  as ref_precedence,
+            r.source_kind || ' ' || r.source_file || ' ' || r.source_location    as ref_source
+        from reference_years as y
+        join {{ points }} as r
+            on r.region_code = y.region_code and r.indicator_code = y.indicator_code
+            and r.scope_group = y.scope_group and r.year = y.ref_year
+    ),
+
     comparisons as (
         select
             p.observation_id,
             p.year,
             p.source_precedence,
             p.max_jump_factor,
-            r.value_normalized                                                   as ref_value,
-            r.year                                                               as ref_year,
-            r.source_precedence                                                  as ref_precedence,
-            r.source_kind || ' ' || r.source_file || ' ' || r.source_location    as ref_source,
+            r.ref_value,
+            r.ref_year,
+            r.ref_precedence,
+            r.ref_source,
             case
-                when least(p.value_normalized, r.value_normalized) > 0
-                    then greatest(p.value_normalized, r.value_normalized) / least(p.value_normalized, r.value_normalized)
-                when p.value_normalized = r.value_normalized then 1.0
+                when least(p.value_normalized, r.ref_value) > 0
+                    then greatest(p.value_normalized, r.ref_value) / least(p.value_normalized, r.ref_value)
+                when p.value_normalized = r.ref_value then 1.0
             end                                                                  as ratio
         from {{ points }} as p
-        join reference_years as y
-            on y.region_code = p.region_code and y.indicator_code = p.indicator_code
-            and y.scope_group = p.scope_group and y.year = p.year
-        join {{ points }} as r
+        join reference_values as r
             on r.region_code = p.region_code and r.indicator_code = p.indicator_code
-            and r.scope_group = p.scope_group and r.year = y.ref_year
-            and r.observation_id <> p.observation_id
+            and r.scope_group = p.scope_group and r.year = p.year
+            and r.ref_id <> p.observation_id
     )
 
     -- the closest reference: smallest ratio, then nearest year, then source (deterministic)

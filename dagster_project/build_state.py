@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from dagster_project.warehouse import meta_table, now_utc
+from dagster_project.warehouse import meta_table, now_utc, table_digest
 
 STATE_DDL = "create table if not exists meta.dbt_state (item varchar, digest varchar, recorded_by varchar, recorded_at timestamp)"
 PROJECT = "dbt project"
@@ -39,18 +39,6 @@ def engine_versions() -> tuple[str, ...]:
 def source_items(manifest: dict) -> dict[str, str]:
     """dbt source unique_id -> its table as ``schema.identifier``."""
     return {uid: f"{s['schema']}.{s['identifier']}" for uid, s in manifest["sources"].items()}
-
-
-def table_digest(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    """Row count and sum of row hashes of ``table`` (order-independent); "missing" when it does not exist."""
-    schema, name = table.split(".", 1)
-    if not con.execute(
-        "select 1 from information_schema.tables where table_catalog = current_database() and table_schema = ? and table_name = ?",
-        [schema, name],
-    ).fetchone():
-        return "missing"
-    n, total = con.execute(f'select count(*), coalesce(sum(hash(t)::hugeint), 0) from {schema}."{name}" as t').fetchone()
-    return f"{n}:{total}"
 
 
 def current(con: duckdb.DuckDBPyConnection, manifest: dict, project_digest: str) -> dict[str, str]:

@@ -21,12 +21,17 @@ from __future__ import annotations
 
 import html
 import itertools
+import json
+import os
+import shutil
 import zipfile
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
+MANIFEST = "manifest.json"  # run id, rows, digest of each table, size of each file (written by publish)
+TABLE_FORMATS = ("parquet", "csv")  # one file per mart in each
 XLSX_MAX_ROWS = 100_000  # spreadsheets: the small marts; a 300k-row fact table belongs in CSV/Parquet
 DICTIONARY_SQL = """
 select c.table_name, trim(t.comment) as table_description, c.column_index as position, c.column_name,
@@ -223,6 +228,32 @@ def write_xlsx(path: Path, sheets) -> None:
                    + "</Types>")
 
 
+def unchanged_tables(previous: Path, target: Path, digests: dict[str, str]) -> set[str]:
+    """The tables whose Parquet and CSV files in ``previous`` (the published exports) were written
+    from rows of the same digest and still have the size its manifest recorded; their files are
+    hard-linked into ``target`` (copied where the file system cannot link), not written again. A
+    missing or unreadable manifest, or one without digests, reuses nothing."""
+    try:
+        old = json.loads((previous / MANIFEST).read_text(encoding="utf-8"))
+        old_digests, sizes = dict(old.get("digests") or {}), dict(old.get("files") or {})
+    except (OSError, ValueError, TypeError, AttributeError):
+        return set()
+    kept = set()
+    for table, digest in digests.items():
+        names = [f"{table}.{fmt}" for fmt in TABLE_FORMATS]
+        if old_digests.get(table) != digest or not all(
+            (previous / n).is_file() and (previous / n).stat().st_size == sizes.get(n) for n in names
+        ):
+            continue
+        for n in names:
+            try:
+                os.link(previous / n, target / n)
+            except OSError:
+                shutil.copy2(previous / n, target / n)
+        kept.add(table)
+    return kept
+
+
 def write_tables(con: duckdb.DuckDBPyConnection, target: Path, schema: str, tables: list[str], fmt: str) -> None:
     """``target/<table>.<fmt>`` (parquet, or csv with a header row) for each of ``tables``."""
     for t in tables:
@@ -258,12 +289,13 @@ def write_workbook(con: duckdb.DuckDBPyConnection, path: Path, schema: str, coun
 
 
 def write_exports(con: duckdb.DuckDBPyConnection, target: Path, schema: str, counts: dict[str, int],
-                  formats: tuple[str, ...] = ("csv", "xlsx")) -> None:
+                  formats: tuple[str, ...] = ("csv", "xlsx"), kept: set[str] = frozenset()) -> None:
     """The files listed in the module docstring (``formats`` of parquet, csv, xlsx; publish writes
-    the Parquet files itself), from ``con`` (the checkpointed build or the published file, read-only)."""
-    for fmt in ("parquet", "csv"):
+    the Parquet files itself), from ``con`` (the checkpointed build or the published file, read-only);
+    the Parquet and CSV files of the ``kept`` tables are already in ``target``."""
+    for fmt in TABLE_FORMATS:
         if fmt in formats:
-            write_tables(con, target, schema, sorted(counts), fmt)
+            write_tables(con, target, schema, sorted(set(counts) - set(kept)), fmt)
     stamp, dictionary = write_dictionary(con, target, schema, counts, formats)
     if "xlsx" in formats:
         write_workbook(con, target / "marts.xlsx", schema, counts, stamp, dictionary)

@@ -52,7 +52,8 @@ class WarehouseResource(ConfigurableResource):
         description="Skip work whose inputs are unchanged since the published warehouse was built: landing a raw "
         "table from the same files, parser and reference data; dbt models downstream of no changed raw table or "
         "dbt project file (see dagster_project/build_state.py); a GX suite whose tables are unchanged (its recorded "
-        "outcome is reported). False lands, builds and validates everything.",
+        "outcome is reported); a mart's export files when its rows are unchanged (they are hard-linked). False "
+        "lands, builds, validates and exports everything.",
     )
 
     @property
@@ -72,7 +73,7 @@ class WarehouseResource(ConfigurableResource):
             yield con
 
     def publish(self, run_id: str) -> dict:
-        return warehouse.publish(self.layout, run_id)
+        return warehouse.publish(self.layout, run_id, reuse_exports=self.incremental)
 
     def connect_readonly(self) -> duckdb.DuckDBPyConnection:
         return warehouse.connect_readonly(self.layout.published)

@@ -34,7 +34,7 @@ import polars as pl
 
 from dagster_project import config
 from dagster_project.config import WarehouseLayout
-from dagster_project.exports import write_exports
+from dagster_project.exports import MANIFEST, TABLE_FORMATS, unchanged_tables, write_exports
 from dagster_project.ingest.common import QUARANTINE_COLUMNS, QuarantineRow
 
 
@@ -142,6 +142,18 @@ RAW_INPUTS_DDL = """
 create table if not exists meta.raw_inputs (raw_table varchar, inputs_sha256 varchar, load_id varchar, landed_at timestamp)"""
 
 
+def table_digest(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """Row count and sum of row hashes of ``table`` (order-independent); "missing" when it does not exist."""
+    schema, name = table.split(".", 1)
+    if not con.execute(
+        "select 1 from information_schema.tables where table_catalog = current_database() and table_schema = ? and table_name = ?",
+        [schema, name],
+    ).fetchone():
+        return "missing"
+    n, total = con.execute(f'select count(*), coalesce(sum(hash(t)::hugeint), 0) from {schema}."{name}" as t').fetchone()
+    return f"{n}:{total}"
+
+
 def landed_inputs(con: duckdb.DuckDBPyConnection, key: str, tables: list[str]) -> tuple[str, str] | None:
     """(inputs digest, load id) recorded under ``key`` when ``raw.<tables>`` were last landed in this
     warehouse's lineage (the build file starts as a copy of the published one); None if never, or a
@@ -199,7 +211,6 @@ def log_loads(con: duckdb.DuckDBPyConnection, asset: str, load_id: str, per_file
 # ---------------------------------------------------------------------------
 
 EXPORT_SCHEMA = "marts"
-MANIFEST = "manifest.json"
 
 
 class PublishRefused(RuntimeError):
@@ -280,10 +291,13 @@ def settle_exports(layout: WarehouseLayout, current: str | None = None) -> None:
         shutil.rmtree(aside)
 
 
-def _export_marts(build: Path, target: Path, manifest: dict) -> dict[str, int]:
+def _export_marts(build: Path, target: Path, manifest: dict, previous: Path | None = None) -> tuple[dict[str, int], set[str]]:
     """Every ``marts`` table of the (checkpointed) build file to ``target/<table>.parquet`` (and the
-    files of :func:`dagster_project.exports.write_exports`), plus ``manifest.json`` naming the run and
-    row counts; every file and the directory fsynced."""
+    files of :func:`dagster_project.exports.write_exports`), plus ``manifest.json`` naming the run, row
+    counts, each table's digest and the size of each file; every file and the directory fsynced.
+    A table whose digest and files are unchanged in ``previous`` (the published exports) keeps its
+    Parquet and CSV files (:func:`dagster_project.exports.unchanged_tables`: hard-linked, not rewritten).
+    Returns (rows of each table, the tables whose files were kept)."""
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     counts = {}
@@ -292,16 +306,21 @@ def _export_marts(build: Path, target: Path, manifest: dict) -> dict[str, int]:
             "select table_name from information_schema.tables where table_catalog = 'warehouse' and table_schema = ? order by 1",
             [EXPORT_SCHEMA],
         ).fetchall()]
+        digests = {t: table_digest(con, f"{EXPORT_SCHEMA}.{t}") for t in tables}
+        kept = unchanged_tables(previous, target, digests) if previous is not None else set()
         for t in tables:
             relation = f'{EXPORT_SCHEMA}."{t}"'
-            con.execute(f"copy (select * from {relation}) to {sql_string(target / (t + '.parquet'))} (format parquet)")
+            if t not in kept:
+                con.execute(f"copy (select * from {relation}) to {sql_string(target / (t + '.parquet'))} (format parquet)")
             counts[t] = con.execute(f"select count(*) from {relation}").fetchone()[0]
-        write_exports(con, target, EXPORT_SCHEMA, counts)  # CSV, XLSX, data dictionary, freshness stamp
-    (target / MANIFEST).write_text(json.dumps({**manifest, "rows": counts}, indent=1), encoding="utf-8")
+        write_exports(con, target, EXPORT_SCHEMA, counts, kept=kept)  # CSV, XLSX, data dictionary, freshness stamp
+    files = {f"{t}.{fmt}": (target / f"{t}.{fmt}").stat().st_size for t in tables for fmt in TABLE_FORMATS}
+    (target / MANIFEST).write_text(json.dumps(
+        {**manifest, "rows": counts, "digests": digests, "files": files, "kept": sorted(kept)}, indent=1), encoding="utf-8")
     for f in target.iterdir():
         _fsync(f)
     _fsync(target)
-    return counts
+    return counts, kept
 
 
 @contextmanager
@@ -332,11 +351,13 @@ def _no_writer(published: Path):
             guard.close()
 
 
-def publish(layout: WarehouseLayout, run_id: str) -> dict:
+def publish(layout: WarehouseLayout, run_id: str, reuse_exports: bool = True) -> dict:
     """Publish this run's build file: record ``meta.published``, checkpoint, export every mart
     from the build file into ``exports.new-<run_id>``, fsync, atomically rename the build file
     onto the published path (refusing beforehand if a writer holds it), then swap the exports in
-    (:func:`settle_exports`). Returns path, exports dir, published_at and mart row counts."""
+    (:func:`settle_exports`). ``reuse_exports``: keep the files of marts whose rows are unchanged
+    (:func:`_export_marts`). Returns path, exports dir, published_at, mart row counts and the marts
+    whose export files were kept."""
     build, published = layout.build, layout.published
     if not build.exists():
         raise FileNotFoundError(f"no build file {build} to publish")
@@ -355,11 +376,12 @@ def publish(layout: WarehouseLayout, run_id: str) -> dict:
         wal = build.with_name(build.name + ".wal")
         if wal.exists():  # checkpoint folds the WAL into the file; nothing may be left behind
             raise RuntimeError(f"{wal} still exists after checkpoint")
-        counts = _export_marts(
-            build, _staged_exports(layout, run_id), {"run_id": run_id, "published_at": published_at.isoformat()}
+        counts, kept = _export_marts(
+            build, _staged_exports(layout, run_id), {"run_id": run_id, "published_at": published_at.isoformat()},
+            previous=layout.exports if reuse_exports else None,
         )
         _fsync(build)
         os.replace(build, published)
         _fsync(published.parent)
     settle_exports(layout, current=run_id)
-    return {"path": published, "exports": layout.exports, "published_at": published_at, "rows": counts}
+    return {"path": published, "exports": layout.exports, "published_at": published_at, "rows": counts, "exports_kept": kept}

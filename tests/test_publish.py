@@ -125,11 +125,43 @@ def test_publish_exports_the_build_file_with_a_manifest_of_the_run(wh):
             assert con.execute("select run_id, published_at from meta.published").fetchone() == (run_id, done["published_at"])
             parquet = str(wh.parent / "exports" / "numbers.parquet")
             assert con.execute("select sum(n) from read_parquet(?)", [parquet]).fetchone() == (n * (n + 1) // 2,)
-        assert m == {"run_id": run_id, "published_at": done["published_at"].isoformat(), "rows": {"numbers": n}}
+        assert {k: m[k] for k in ("run_id", "published_at", "rows", "kept")} == {
+            "run_id": run_id, "published_at": done["published_at"].isoformat(), "rows": {"numbers": n}, "kept": []}
+        assert m["digests"]["numbers"].startswith(f"{n}:")  # row count : sum of row hashes
+        assert m["files"] == {f: (wh.parent / "exports" / f).stat().st_size for f in ("numbers.parquet", "numbers.csv")}
         assert leftovers(wh) == []
         assert sorted(tree(wh.parent / "exports")) == [  # exports.write_exports: CSV, XLSX, dictionary, stamp
             "data_dictionary.csv", "data_dictionary.md", MANIFEST, "marts.xlsx", "numbers.csv", "numbers.parquet",
             "published.csv", "published.parquet"]
+
+
+def test_publish_keeps_the_export_files_of_marts_whose_rows_are_unchanged(wh):
+    exports = wh.parent / "exports"
+
+    def build(run_id: str, n: int, letters: str) -> None:
+        make_build(run_id, n)
+        with build_connection(config.layout(), run_id) as con:
+            con.execute("create or replace table marts.letters as select unnest(?) as letter", [list(letters)])
+
+    build("r1", 3, "a")
+    assert publish(config.layout(), "r1")["exports_kept"] == set()
+    inode = (exports / "numbers.csv").stat().st_ino
+    build("r2", 3, "ab")  # numbers unchanged, letters changed
+    assert publish(config.layout(), "r2")["exports_kept"] == {"numbers"}
+    assert manifest(wh)["kept"] == ["numbers"] and manifest(wh)["run_id"] == "r2"
+    assert (exports / "numbers.csv").stat().st_ino == inode  # the same file, linked into the new exports
+    assert (exports / "numbers.csv").read_text() == "n\n1\n2\n3\n" and (exports / "letters.csv").read_text() == "letter\na\nb\n"
+    with open(exports / "numbers.csv", "a") as fh:  # someone edited a published export
+        fh.write("4\n")
+    build("r3", 3, "ab")
+    assert publish(config.layout(), "r3")["exports_kept"] == {"letters"}  # numbers.csv no longer has its size
+    assert (exports / "numbers.csv").read_text() == "n\n1\n2\n3\n"
+    build("r4", 3, "ab")
+    assert publish(config.layout(), "r4", reuse_exports=False)["exports_kept"] == set()  # urban run --full
+    assert (exports / "letters.csv").read_text() == "letter\na\nb\n" and leftovers(wh) == []
+    (exports / MANIFEST).write_text("not json", encoding="utf-8")
+    build("r5", 3, "ab")
+    assert publish(config.layout(), "r5")["exports_kept"] == set() and manifest(wh)["kept"] == []
 
 
 def test_a_reader_keeps_its_snapshot_across_a_publish_and_a_new_reader_sees_the_new_one(wh):

@@ -14,7 +14,8 @@ from dagster_project.resources import WarehouseResource
         "Exports every mart of the run's audited build file to Parquet, then atomically renames the "
         "build file onto the published warehouse (URBAN_WAREHOUSE_PATH) and swaps the exports in "
         "(exports/manifest.json names the run). Refuses, before renaming, when another process holds "
-        "the published file read-write. Runs only when every upstream blocking check has passed."
+        "the published file read-write. A mart whose rows are unchanged since the published exports "
+        "keeps its Parquet and CSV files. Runs only when every upstream blocking check has passed."
     ),
 )
 def published_warehouse(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
@@ -25,5 +26,6 @@ def published_warehouse(context: AssetExecutionContext, warehouse: WarehouseReso
             "published_at": str(done["published_at"]),
             "mart_rows": MetadataValue.json(done["rows"]),
             "exports": str(done["exports"]),
+            "exports_kept": MetadataValue.json(sorted(done["exports_kept"])),
         }
     )

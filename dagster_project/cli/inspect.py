@@ -22,7 +22,8 @@ TABLE_ROWS = 50  # rows `query` shows as a table unless --limit says otherwise
 @click.option("--max-age-hours", type=float, help="Exit 1 when the published warehouse is older than this.")
 def status(max_age_hours: float | None) -> None:
     """The published warehouse (run id, when, how fresh, rows loaded and quarantined) and the last
-    `urban run` (published or not and why, checks passed / warned / failed, log file).
+    `urban run` (published or not and why, checks passed / warned / failed, what it built and what it
+    kept from the published build - e.g. GX outcomes reused because their tables were unchanged -, log file).
     Exit code 1 when nothing is published (or it is older than --max-age-hours)."""
     out = console()
     path = config.warehouse_path()
@@ -53,6 +54,8 @@ def status(max_age_hours: float | None) -> None:
                   f"  checks     {counted['passed']} passed, {counted['warned']} warned, {counted['failed']} failed", markup=False)
         for c in (c for c in checks if not c["passed"]):
             out.print(f"    {'warned' if c['severity'] == 'WARN' else 'FAILED'}: {c['kind']} {c['check']} on {c['asset']}")
+        if last.get("work"):  # what the run did and what it kept from the published build (incremental)
+            out.print(f"  work       {last['work']}", markup=False)
         out.print(f"  log        {last['log']}")
     if pub is None:
         raise SystemExit(1)

@@ -104,6 +104,9 @@ class Tracker:
                 self.work["raw landed" if meta["landed"].value else "raw kept"] += 1
             elif stage == "dbt":
                 self.work["models kept" if "rebuilt" in meta else "models built"] += 1
+            elif "exports_kept" in meta:
+                kept, rows = len(meta["exports_kept"].value), len(meta["mart_rows"].value)
+                self.work["exports kept"], self.work["exports written"] = kept, rows - kept
         elif kind == "ASSET_CHECK_EVALUATION" and "validated_by_run" in ev.event_specific_data.metadata:
             self.work["gx validated" if ev.event_specific_data.metadata["validated_by_run"].value == run_id else "gx reused"] += 1
 
@@ -111,8 +114,9 @@ class Tracker:
         w = self.work
         return (f"this run: {w['raw landed']} raw table(s) landed, {w['raw kept']} kept (inputs unchanged); "
                 f"{w['models built']} dbt model(s) built, {w['models kept']} kept (no upstream change); "
-                f"{w['gx validated']} GX suite(s) validated, {w['gx reused']} outcome(s) reused (tables unchanged)"
-                + ("; `urban run --full` does it all" if w["raw kept"] + w["models kept"] + w["gx reused"] else ""))
+                f"{w['gx validated']} GX suite(s) validated, {w['gx reused']} outcome(s) reused (tables unchanged); "
+                f"{w['exports written']} mart export(s) written, {w['exports kept']} kept (rows unchanged)"
+                + ("; `urban run --full` does it all" if w["raw kept"] + w["models kept"] + w["gx reused"] + w["exports kept"] else ""))
 
     @staticmethod
     def shown(step_key: str | None) -> int:
@@ -238,6 +242,6 @@ def run(verbose: bool, full: bool) -> None:
         "run_id": run_id, "started_at": started.isoformat(timespec="seconds"), "seconds": seconds, "exit_code": code,
         "published": published, "message": message, "log": str(log_path),
         "sources": [dict(zip(("source", "files", "rows_loaded", "rows_quarantined"), r)) for r in rows],
-        "checks": tracker.checks,
+        "checks": tracker.checks, "work": tracker.work_line(),
     }, indent=1, default=str), encoding="utf-8")
     raise SystemExit(code)

@@ -94,8 +94,11 @@ def test_puyang_urbanization_panel_shows_the_marts_values(site, published):
     assert "54.44（2025）" in html and "49.97（2020）" in html
     assert '<td class="s-滞后">滞后 <span class="en">Lagging · SDG <code>target_missed</code>' in html
     report = page(site, "report_410900.html")
-    assert re.search(r"常住人口城镇化率 <small>2025年 · %</small></td>\s*<td>—</td>\s*<td class=\"num\">49.97（2020）</td>\s*"
-                     r"<td class=\"num\">= 60</td>\s*<td class=\"num\">54.44（2025）</td>\s*<td class=\"status s-滞后\">滞后", report)
+    # the same target printed twice, in 专栏1 (line 142) and in a sentence (line 124): each row says where
+    for where in ("专栏1 第 142 行", "正文 第 124 行"):
+        assert re.search(rf"常住人口城镇化率 <small>2025年 · % · {where}</small></td>\s*<td>—</td>\s*<td class=\"num\">49.97（2020）</td>\s*"
+                         r"<td class=\"num\">= 60</td>\s*<td class=\"num\">54.44（2025）</td>\s*<td class=\"status s-滞后\">滞后", report)
+    assert '<div class="tags">专栏1 第 142 行 · 类别' in html
 
 
 def test_one_panel_per_printed_indicator_with_a_target_value(site, published):

@@ -29,6 +29,7 @@ from dagster_project.serving.panels import (
     MISSING,
     Vocabulary,
     binding_zh,
+    where_zh,
     build_panels,
     fmt,
     group_summary,
@@ -101,7 +102,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(fmt=fmt, pct=pct, binding_zh=binding_zh, csv_href=csv_href)
+    env.filters.update(fmt=fmt, pct=pct, binding_zh=binding_zh, csv_href=csv_href, where_zh=where_zh)
     env.globals.update(MISSING=MISSING)
     return env
 

@@ -141,6 +141,13 @@ def binding_zh(is_binding: bool | None) -> str:
     return MISSING if is_binding is None else ("约束性" if is_binding else "预期性")
 
 
+def where_zh(row: dict) -> str:
+    """Where the plan prints a target: its table (专栏1) or 正文 (the prose), and the line, so that
+    the same indicator and year from the table and from a sentence can be told apart."""
+    place = row.get("table_ref") or ("正文" if row.get("source_kind") == "prose" else row.get("source_kind") or MISSING)
+    return place if row.get("line_number") is None else f"{place} 第 {row['line_number']} 行"
+
+
 def build_panels(judged: list[dict], series: list[dict], ranks: dict) -> list[dict]:
     """One panel per printed indicator with at least one target value, in the mart's order
     (``judged``: rows of :func:`judge`)."""

@@ -174,6 +174,8 @@ def main() -> int:
     ap.add_argument("--scale", type=float, default=100, help="x today's observations (default 100)")
     ap.add_argument("--workdir", type=Path, help="default /tmp/bench_national_x<scale>")
     ap.add_argument("--warm-runs", type=int, default=0, help="nightly runs with --full after the cold one")
+    ap.add_argument("--baseline", type=Path, help="warehouse built from today's sources, which --scale multiplies "
+                    "(default: the published one, URBAN_WAREHOUSE_PATH)")
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
     work = (args.workdir or Path(f"/tmp/bench_national_x{args.scale:g}")).resolve()
@@ -182,7 +184,7 @@ def main() -> int:
     source = next(d / SOURCE for d in shared if (d / SOURCE).exists())
 
     started = time.perf_counter()
-    paths = generate(source, work / "gen", scale=args.scale)
+    paths = generate(source, work / "gen", scale=args.scale, baseline_warehouse=args.baseline)
     stale = [p for p in (work / "gen" / "yearbooks" / "ccsy").glob("*.xlsx") if p not in paths]
     for p in stale:  # copies of an earlier, larger scale
         p.unlink()

@@ -5,15 +5,17 @@ Usage: .venv/bin/python benchmarks/gen_national_yearbooks.py SOURCE.xlsx OUT_DIR
        .venv/bin/python benchmarks/gen_national_yearbooks.py SOURCE.xlsx OUT_DIR --scale 100
 
 Copy i has the title year ``first_year - i`` (choose Y below the real editions' data years, so no
-slice is doubled; with ``--scale`` it is the year before the oldest real edition's data year, 2017)
+slice is doubled; by default it is the year before the oldest yearbook data year of the baseline
+warehouse, today 2018 - 1 = 2017)
 and is written as ``OUT_DIR/yearbooks/ccsy/china_city_statistical_yearbook_<year + 1>_prefecture.xlsx``,
 so OUT_DIR works as an entry of URBAN_SOURCE_DIRS. Values are copied unchanged (no year-on-year
 jumps for the plausibility checks to flag).
 
-``--scale S``: as many copies as make the observations about S times today's
-``marts.fct_indicator_observation`` (``TODAY_OBSERVATIONS`` rows from the six real editions, the census,
-the bulletins and the plans): ``(S - 1) x TODAY_OBSERVATIONS / <observations one copy yields>``,
-e.g. x10 = 41 copies, x100 = 447 copies of the 2020 edition (63,330 observations each).
+``--scale S``: as many copies as make the observations about S times the rows of
+``marts.fct_indicator_observation`` in the baseline warehouse (``--baseline``, default the published
+warehouse, URBAN_WAREHOUSE_PATH: the nightly over today's sources; today 286,013 rows from the six
+real editions, the census, the bulletins and the plans): ``(S - 1) x <baseline rows> / <observations
+one copy yields>``, e.g. x10 = 41 copies, x100 = 447 copies of the 2020 edition (63,330 observations each).
 
 Why more years and not more cities or indicators. The parser reads one sheet per workbook, the
 prefecture-city sheet titled 中国YYYY年地级以上城市数据 (the largest, if several), and lands each
@@ -52,8 +54,7 @@ from python_calamine import CalamineWorkbook
 
 TITLE = re.compile(r"中国(\d{4})年地级以上城市数据")
 PLACEHOLDER = "中国0000年地级以上城市数据"
-TODAY_OBSERVATIONS = 286_013  # marts.fct_indicator_observation from /work/shared (BENCHMARKS.md, "Extrapolation")
-OLDEST_REAL_DATA_YEAR = 2018  # edition 2019
+BASELINE_SQL = "select count(*), min(year) filter (where source_kind = 'yearbook') from marts.fct_indicator_observation"
 
 
 def read(source: Path) -> dict[str, list[list]]:
@@ -101,20 +102,40 @@ def write_copy(members: list[tuple[zipfile.ZipInfo, bytes]], year: int, path: Pa
             z.writestr(member, data.replace(PLACEHOLDER.encode(), title), zipfile.ZIP_DEFLATED, compresslevel=1)
 
 
-def copies_for_scale(scale: float, per_copy: int) -> int:
-    return max(0, round((scale - 1) * TODAY_OBSERVATIONS / per_copy))
+def baseline(warehouse: Path | None = None) -> tuple[int, int]:
+    """(rows of marts.fct_indicator_observation, oldest yearbook data year) of the warehouse built
+    from today's sources (default: the published one), which --scale multiplies and below whose
+    years the copies go."""
+    import duckdb
+
+    from dagster_project import config
+
+    path = Path(warehouse) if warehouse else config.warehouse_path()
+    if not path.exists():
+        raise SystemExit(f"no warehouse at {path}: run the nightly over today's sources first "
+                         "(--scale and the copies' years are relative to it), or give --baseline")
+    with duckdb.connect(str(path), read_only=True) as con:
+        rows, oldest = con.execute(BASELINE_SQL).fetchone()
+    if oldest is None:
+        raise SystemExit(f"{path} has no yearbook observation: the copies' years cannot be placed below the real ones")
+    return rows, oldest
+
+
+def copies_for_scale(scale: float, per_copy: int, today_rows: int) -> int:
+    return max(0, round((scale - 1) * today_rows / per_copy))
 
 
 def generate(source: Path, out_dir: Path, copies: int | None = None, first_year: int | None = None,
-             scale: float | None = None) -> list[Path]:
+             scale: float | None = None, baseline_warehouse: Path | None = None) -> list[Path]:
     """Write the copies (``copies``, or as many as ``scale`` needs); return their paths."""
     sheets = read(source)
     year = data_year(sheets)
+    today_rows, oldest = baseline(baseline_warehouse) if copies is None or first_year is None else (None, None)
     if copies is None:
         from dagster_project.ingest.yearbooks import parse_yearbook
 
-        copies = copies_for_scale(scale, parse_yearbook(source).observations.height)
-    first = OLDEST_REAL_DATA_YEAR - 1 if first_year is None else first_year
+        copies = copies_for_scale(scale, parse_yearbook(source).observations.height, today_rows)
+    first = oldest - 1 if first_year is None else first_year
     print(f"source {source.name}: data year {year}; {copies} copies, data years {first - copies + 1}..{first}")
     members = template(sheets)
     target = out_dir / "yearbooks" / "ccsy"
@@ -131,12 +152,13 @@ def main() -> int:
     ap.add_argument("source", type=Path)
     ap.add_argument("out_dir", type=Path)
     ap.add_argument("copies", type=int, nargs="?")
-    ap.add_argument("--first-year", type=int, help=f"data year of the first copy (default {OLDEST_REAL_DATA_YEAR - 1})")
-    ap.add_argument("--scale", type=float, help="copies for about SCALE x today's observations")
+    ap.add_argument("--first-year", type=int, help="data year of the first copy (default: the baseline's oldest yearbook year - 1)")
+    ap.add_argument("--scale", type=float, help="copies for about SCALE x the baseline's observations")
+    ap.add_argument("--baseline", type=Path, help="warehouse built from today's sources (default: the published one)")
     args = ap.parse_args()
     if (args.copies is None) == (args.scale is None):
         ap.error("give COPIES or --scale")
-    paths = generate(args.source, args.out_dir, args.copies, args.first_year, args.scale)
+    paths = generate(args.source, args.out_dir, args.copies, args.first_year, args.scale, args.baseline)
     print(f"{len(paths)} editions in {args.out_dir / 'yearbooks' / 'ccsy'}")
     return 0
 

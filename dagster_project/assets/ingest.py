@@ -21,6 +21,7 @@ from dagster_project.ingest.common import (
     normalize_text,
 )
 from dagster_project import warehouse as warehouse_module
+from dagster_project.ingest.parallel import Parsing
 from dagster_project.ingest.parse_cache import ParseCache, inputs_digest
 from dagster_project.ingest.plan_tables import CELL_COLUMNS, parse_plan_tables
 from dagster_project.ingest.reference import read_reference, reference_files
@@ -178,38 +179,46 @@ def parse_files(log, table, files, parse, frame, sink, cache_dir: Path | None = 
     other files still land and the quality gates decide about publishing. With ``cache_dir``, a file
     whose name, bytes, parser code and reference data are unchanged since an earlier run is not parsed
     again: its result comes from the :class:`ParseCache` (``frame`` still runs on it) and only landed
-    files are cached. ``shas``: the files' sha256 when the caller has them already."""
+    files are cached. ``shas``: the files' sha256 when the caller has them already. The files to parse
+    are parsed ahead in worker processes when there are enough of them (:class:`Parsing`)."""
     cache = ParseCache(cache_dir, table, parse, log) if cache_dir is not None else None
     quarantine, per_file, unexpected = [], [], False
-    for path, known in zip(files, shas or [None] * len(files)):
-        sha = ""
-        try:
-            sha = known or file_sha256(path)
-            result = cache.get(path, sha) if cache else None
-            parsed = result is None
-            if parsed:
-                result = parse(path)
-            rows = frame(result, path)
-        except Exception as exc:  # noqa: BLE001 - one file's failure is that file's quarantine
-            if isinstance(exc, SourceError):
-                location, reason = exc.location or "file", exc.reason
-            else:
-                unexpected = True
-                location, reason = "file", f"parser failed with {type(exc).__name__}" + (f": {exc}" if str(exc) else "")
-            quarantine.append(QuarantineRow(table, path.name, sha, location, reason, ""))
-            per_file.append({"source_file": path.name, "source_sha256": sha, "rows_loaded": 0, "rows_quarantined": 1})
-            log.error(f"{path.name}: file quarantined ({location}): {reason}")
-            continue
-        if cache and parsed:
-            cache.put(path, sha, result)
-        sink(rows)
-        quarantine.extend(result.quarantine)
-        per_file.append({"source_file": path.name, "source_sha256": sha, "rows_loaded": rows.height, "rows_quarantined": len(result.quarantine)})
-        log.info(f"{path.name}: {rows.height} rows, {len(result.quarantine)} quarantined{'' if parsed else ' (parse cached)'}; "
-                 f"{getattr(result, 'summary', '') or getattr(result, 'tables', '')}")
+    shas = [known or _sha256_or_none(path) for path, known in zip(files, shas or [None] * len(files))]
+    pending = [p for p, sha in zip(files, shas) if sha is not None and not (cache and cache.holds(p, sha))]
+    with Parsing(parse, pending, log) as parsing:
+        for path, sha in zip(files, shas):
+            unexpected |= _parse_one(log, table, path, sha, cache, parsing, frame, sink, quarantine, per_file)
     if cache:
         cache.finish()
     return quarantine, per_file, unexpected
+
+
+def _parse_one(log, table, path, sha, cache, parsing, frame, sink, quarantine, per_file) -> bool:
+    """One file of :func:`parse_files` (its rows to ``sink``, its counts and quarantine rows appended);
+    True when it failed unexpectedly (not a SourceError)."""
+    try:
+        sha = sha or file_sha256(path)
+        result = cache.get(path, sha) if cache else None
+        parsed = result is None
+        if parsed:
+            result = parsing.result(path)
+        rows = frame(result, path)
+    except Exception as exc:  # noqa: BLE001 - one file's failure is that file's quarantine
+        expected = isinstance(exc, SourceError)
+        location, reason = (exc.location or "file", exc.reason) if expected else (
+            "file", f"parser failed with {type(exc).__name__}" + (f": {exc}" if str(exc) else ""))
+        quarantine.append(QuarantineRow(table, path.name, sha or "", location, reason, ""))
+        per_file.append({"source_file": path.name, "source_sha256": sha or "", "rows_loaded": 0, "rows_quarantined": 1})
+        log.error(f"{path.name}: file quarantined ({location}): {reason}")
+        return not expected
+    if cache and parsed:
+        cache.put(path, sha, result)
+    sink(rows)
+    quarantine.extend(result.quarantine)
+    per_file.append({"source_file": path.name, "source_sha256": sha, "rows_loaded": rows.height, "rows_quarantined": len(result.quarantine)})
+    log.info(f"{path.name}: {rows.height} rows, {len(result.quarantine)} quarantined{'' if parsed else ' (parse cached)'}; "
+             f"{getattr(result, 'summary', '') or getattr(result, 'tables', '')}")
+    return False
 
 
 def _one_file_per_plan(rows):

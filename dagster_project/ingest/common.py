@@ -53,6 +53,9 @@ class SourceError(ValueError):
         where = f"{self.file}" + (f", {self._loc_label()}" if self.location else "")
         super().__init__(f"{where}: {reason}")
 
+    def __reduce__(self):  # rebuilt from its parts when it comes back from a parse worker (ingest.parallel)
+        return type(self), (self.file, self.location, self.reason)
+
     def _loc_label(self) -> str:
         return f"line {self.location}" if str(self.location).isdigit() else str(self.location)
 

@@ -146,6 +146,21 @@ def _decode(value: Any, entry: Path) -> Any:
     raise ValueError(f"unknown tag {tag!r}")
 
 
+def write_result(result: Any, directory: Path) -> Any:
+    """``result`` as a JSON-able document, its DataFrames written to ``directory`` (created) as
+    ``f<n>.parquet``; :func:`read_result` turns both back into an equal result."""
+    frames: list[pl.DataFrame] = []
+    doc = _encode(result, frames)
+    directory.mkdir(parents=True)
+    for i, df in enumerate(frames):
+        df.write_parquet(directory / f"f{i}.parquet")
+    return doc
+
+
+def read_result(doc: Any, directory: Path) -> Any:
+    return _decode(doc, directory)
+
+
 def _remove(path: Path) -> None:
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path, ignore_errors=True)
@@ -174,6 +189,11 @@ class ParseCache:
     def _header(self, path: Path, sha: str) -> dict:
         return {"table": self.table, "file": path.name, "sha256": sha, "fingerprint": self.fingerprint}
 
+    def holds(self, path: Path, sha: str) -> bool:
+        """Whether an entry for this file's bytes exists (``get`` may still find it damaged: then the
+        file is parsed after all)."""
+        return (self.dir / self._key(path, sha)).exists()
+
     def get(self, path: Path, sha: str) -> Any | None:
         """The cached parse result of this file's bytes, or None (then parse it; counted as parsed)."""
         entry = self.dir / self._key(path, sha)
@@ -197,11 +217,7 @@ class ParseCache:
         entry = self.dir / self._key(path, sha)
         tmp = self.dir / f"{TMP_PREFIX}{entry.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         try:
-            frames: list[pl.DataFrame] = []
-            doc = {"header": self._header(path, sha), "result": _encode(result, frames)}
-            tmp.mkdir(parents=True)
-            for i, df in enumerate(frames):
-                df.write_parquet(tmp / f"f{i}.parquet")
+            doc = {"header": self._header(path, sha), "result": write_result(result, tmp)}
             (tmp / ENTRY_FILE).write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
             os.replace(tmp, entry)
         except Exception as exc:  # noqa: BLE001 - the cache must never fail a load

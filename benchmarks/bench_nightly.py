@@ -156,7 +156,8 @@ def floor_statements(target: Path) -> list[tuple[str, str, str]]:
     return out
 
 
-def run_floor(published: Path, target: Path, work: Path) -> dict:
+def run_floor(published: Path, target: Path, work: Path, memory_limit: str | None = None) -> dict:
+    """The floor on a copy of ``published``; ``memory_limit``: DuckDB's cap (default: DuckDB's own, 80 % of RAM)."""
     import duckdb
 
     copy = work / "floor" / "indicators.duckdb"
@@ -164,6 +165,8 @@ def run_floor(published: Path, target: Path, work: Path) -> dict:
     shutil.copyfile(published, copy)
     statements = floor_statements(target)
     con = duckdb.connect(str(copy))
+    if memory_limit:
+        con.execute(f"set memory_limit = '{memory_limit}'")
     schemas = {s for _, _, sql in statements for s in [sql.split('"')[1]] if sql.startswith("create")}
     for s in schemas:
         con.execute(f'create schema if not exists "{s}"')

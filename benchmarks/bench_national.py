@@ -154,17 +154,20 @@ def report(args, sources: str, gen: dict, cold: dict, warm: list[dict], floor: d
         f"| nightly peak RSS, process tree (GiB) | {gib(max(r['peak_mib'] for r in [cold, *warm])):.2f} | < {GOALS['peak_gib']:g} GiB |",
         f"| floor: compiled SQL in one DuckDB connection (s) | {floor['seconds']:.0f} | |",
         f"| floor peak RSS, its process (GiB) | {gib(floor['peak_mib']):.2f} | |",
-        f"| floor capped like dbt (memory_limit {capped['memory_limit']}) (s) | {capped['seconds']:.0f} | |",
-        f"| capped floor peak RSS, its process (GiB) | {gib(capped['peak_mib']):.2f} | |",
+        *([f"| floor capped like dbt (memory_limit {capped['memory_limit']}) (s) | {capped['seconds']:.0f} | |",
+           f"| capped floor peak RSS, its process (GiB) | {gib(capped['peak_mib']):.2f} | |"] if "seconds" in capped else
+          [f"| floor capped like dbt (memory_limit {capped['memory_limit']}) (s) | not completed: {capped['failed']} | |"]),
         f"| ratio nightly (cold) / floor | {ratio:.2f} | ≤ {GOALS['ratio']:g} |",
-        f"| ratio nightly (cold) / capped floor | {cold['seconds'] / capped['seconds']:.2f} | ≤ {GOALS['ratio']:g} |",
+        *([f"| ratio nightly (cold) / capped floor | {cold['seconds'] / capped['seconds']:.2f} | ≤ {GOALS['ratio']:g} |"]
+          if "seconds" in capped else []),
         *([f"| ratio nightly (warm `--full`) / floor | {min(w['seconds'] for w in warm) / floor['seconds']:.2f} | ≤ {GOALS['ratio']:g} |"] if warm else []),
         f"| ratio dbt step of the nightly / floor | {best['steps'].get('dbt_models', {}).get('seconds', float('nan')) / floor['seconds']:.2f} | |",
-        f"| ratio dbt step of the nightly / capped floor | {best['steps'].get('dbt_models', {}).get('seconds', float('nan')) / capped['seconds']:.2f} | |",
+        *([f"| ratio dbt step of the nightly / capped floor | {best['steps'].get('dbt_models', {}).get('seconds', float('nan')) / capped['seconds']:.2f} | |"]
+          if "seconds" in capped else []),
         "",
         f"Floor: {floor['models']} models + {floor['tests']} tests; tests with failing rows: {', '.join(floor['failing_tests']) or 'none'}; "
-        f"slowest statements: {', '.join(f'{name} {t:.1f} s' for t, name in floor['slowest'])}; capped: "
-        f"{', '.join(f'{name} {t:.1f} s' for t, name in capped['slowest'])}.",
+        f"slowest statements: {', '.join(f'{name} {t:.1f} s' for t, name in floor['slowest'])}"
+        + (f"; capped: {', '.join(f'{name} {t:.1f} s' for t, name in capped['slowest'])}." if "slowest" in capped else "."),
         f"Nightly: success={all(r['success'] for r in [cold, *warm])}, published={all(r['published'] for r in [cold, *warm])}.",
         "",
         "Steps of the cold nightly" + (" and the best warm one" if warm else "") + " (from the run's STEP_START/STEP_SUCCESS events):",

@@ -102,3 +102,12 @@ def test_a_pool_only_when_it_pays(monkeypatch):
     monkeypatch.setattr(parallel, "MIN_BYTES", sum(f.stat().st_size for f in files) + 1)
     with Parsing(parse_bulletin_html, files, LOG) as too_small:
         assert too_small.pool is None
+
+
+def test_a_result_the_cache_cannot_write_travels_pickled(tmp_path):
+    path = bulletins()[0]
+    unwritable = {"set": {1, 2}}  # parse_cache.write_result has no encoding for a set
+    assert parallel._parse_to_files(lambda p: unwritable, path, tmp_path) == (unwritable, None)
+    assert list(tmp_path.iterdir()) == []  # its half-written directory is gone
+    doc, directory = parallel._parse_to_files(parse_bulletin_html, path, tmp_path)
+    assert directory.parent == tmp_path and (directory / "f0.parquet").is_file()

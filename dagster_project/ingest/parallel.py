@@ -44,10 +44,16 @@ MIN_BYTES = 16 * 2**20  # fewer bytes to parse are parsed sooner here than a wor
 WORKERS_ENV = "URBAN_PARSE_WORKERS"  # optional: the number of worker processes (default: the cores; 1 = none)
 
 
-def _parse_to_files(parse: Callable[[Path], Any], path: Path, scratch: Path) -> tuple[Any, Path]:
-    """In a worker: ``parse(path)`` written to a new directory under ``scratch``: (document, directory)."""
+def _parse_to_files(parse: Callable[[Path], Any], path: Path, scratch: Path) -> tuple[Any, Path | None]:
+    """In a worker: ``parse(path)`` written to a new directory under ``scratch``: (document, directory);
+    a result the parse cache cannot write is sent back itself (pickled): (result, None)."""
+    result = parse(path)
     directory = scratch / uuid.uuid4().hex
-    return write_result(parse(path), directory), directory
+    try:
+        return write_result(result, directory), directory
+    except Exception:  # noqa: BLE001 - not a failure of the file: it travels the slow way
+        shutil.rmtree(directory, ignore_errors=True)
+        return result, None
 
 
 def _size(paths: list[Path]) -> int:
@@ -103,6 +109,8 @@ class Parsing:
             return self.parse(path)
         try:
             doc, directory = future.result()
+            if directory is None:
+                return doc
             try:
                 return read_result(doc, directory)
             finally:

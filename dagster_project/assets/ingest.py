@@ -158,7 +158,7 @@ def land_files(context, table, files, parse, frame, empty_schema=None, cache_dir
             parquet_files.append(Path(spool) / f"{len(parquet_files):06d}.parquet")
             rows.write_parquet(parquet_files[-1])
 
-        quarantine, per_file, retry = parse_files(context.log, table, files, parse, frame, sink, cache_dir, shas)
+        quarantine, per_file, retry = parse_files(context.log, table, files, parse, frame, sink, cache_dir)
         if not files:
             context.log.warning(f"{table}: no source files found in {[str(d) for d in config.source_dirs()]}; landing an empty table")
         return land(context, table, parquet_files, quarantine, per_file, empty_schema, None if retry else inputs)
@@ -171,7 +171,7 @@ def _sha256_or_none(path: Path) -> str | None:
         return None  # parse_files hashes it again and quarantines it with the reason
 
 
-def parse_files(log, table, files, parse, frame, sink, cache_dir: Path | None = None, shas: list[str | None] | None = None):
+def parse_files(log, table, files, parse, frame, sink, cache_dir: Path | None = None):
     """Parse each file with ``parse(path) -> result`` and hand ``frame(result, path)``, its rows, to
     ``sink``; returns (quarantine rows, per-file counts, whether a file failed unexpectedly). Any
     failure of one file -- a SourceError, but also an unexpected exception of the parser, MemoryError
@@ -179,11 +179,10 @@ def parse_files(log, table, files, parse, frame, sink, cache_dir: Path | None = 
     other files still land and the quality gates decide about publishing. With ``cache_dir``, a file
     whose name, bytes, parser code and reference data are unchanged since an earlier run is not parsed
     again: its result comes from the :class:`ParseCache` (``frame`` still runs on it) and only landed
-    files are cached. ``shas``: the files' sha256 when the caller has them already. The files to parse
-    are parsed ahead in worker processes when there are enough of them (:class:`Parsing`)."""
+    files are cached. Many files to parse are parsed ahead in worker processes (:class:`Parsing`)."""
     cache = ParseCache(cache_dir, table, parse, log) if cache_dir is not None else None
     quarantine, per_file, unexpected = [], [], False
-    shas = [known or _sha256_or_none(path) for path, known in zip(files, shas or [None] * len(files))]
+    shas = [_sha256_or_none(path) for path in files]
     pending = [p for p, sha in zip(files, shas) if sha is not None and not (cache and cache.holds(p, sha))]
     with Parsing(parse, pending, log) as parsing:
         for path, sha in zip(files, shas):
@@ -198,10 +197,8 @@ def _parse_one(log, table, path, sha, cache, parsing, frame, sink, quarantine, p
     True when it failed unexpectedly (not a SourceError)."""
     try:
         sha = sha or file_sha256(path)
-        result = cache.get(path, sha) if cache else None
-        parsed = result is None
-        if parsed:
-            result = parsing.result(path)
+        cached = cache.get(path, sha) if cache else None
+        parsed, result = cached is None, cached if cached is not None else parsing.result(path)
         rows = frame(result, path)
     except Exception as exc:  # noqa: BLE001 - one file's failure is that file's quarantine
         expected = isinstance(exc, SourceError)

@@ -300,19 +300,16 @@ def _export_marts(build: Path, target: Path, manifest: dict, previous: Path | No
     Returns (rows of each table, the tables whose files were kept)."""
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
-    counts = {}
     with _open_current(build) as con:
         tables = [r[0] for r in con.execute(
             "select table_name from information_schema.tables where table_catalog = 'warehouse' and table_schema = ? order by 1",
             [EXPORT_SCHEMA],
         ).fetchall()]
-        digests = {t: table_digest(con, f"{EXPORT_SCHEMA}.{t}") for t in tables}
+        digests = {t: table_digest(con, f"{EXPORT_SCHEMA}.{t}") for t in tables}  # "<rows>:<sum of row hashes>"
+        counts = {t: int(digests[t].split(":")[0]) for t in tables}
         kept = unchanged_tables(previous, target, digests) if previous is not None else set()
-        for t in tables:
-            relation = f'{EXPORT_SCHEMA}."{t}"'
-            if t not in kept:
-                con.execute(f"copy (select * from {relation}) to {sql_string(target / (t + '.parquet'))} (format parquet)")
-            counts[t] = con.execute(f"select count(*) from {relation}").fetchone()[0]
+        for t in sorted(set(tables) - kept):
+            con.execute(f"copy (select * from {EXPORT_SCHEMA}.\"{t}\") to {sql_string(target / (t + '.parquet'))} (format parquet)")
         write_exports(con, target, EXPORT_SCHEMA, counts, kept=kept)  # CSV, XLSX, data dictionary, freshness stamp
     files = {f"{t}.{fmt}": (target / f"{t}.{fmt}").stat().st_size for t in tables for fmt in TABLE_FORMATS}
     (target / MANIFEST).write_text(json.dumps(

@@ -27,10 +27,9 @@ x100 needs ~450 data years (1571..2017): not a real history, but nothing in the 
 year (the title regex takes any four digits; no dbt test, plausibility rule or GX expectation has a
 year range; the jump rule compares a value with its nearest years, which are copies of the same
 value), so each copy is one new year of every series and the rankings, actuals and plausibility
-windows grow with it. The one place where the number of years could weigh more than the rows, the
-jump rule's year pairs per series (``jump_outliers``: a self-join on region x indicator x scope group
-kept to the two nearest years on each side), stays cheap: on the x25 warehouse (114 years) it took
-2.9 s against 1.1 s for its last 47 years. Doubling a data year instead (several files for one year)
+windows grow with it. Many years per series is what exposed the jump rule's year pairs (``jump_outliers``):
+joined on the series alone they grew with years² (x50, ~230 years, ran out of disk with them); they are now
+joined on the year (BENCHMARKS.md, "Analysis"). Doubling a data year instead (several files for one year)
 would make each (region, indicator, year) key a conflict of k sources, compared pairwise by the jump
 rule: a workload no real source set has.
 

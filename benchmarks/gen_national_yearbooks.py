@@ -28,7 +28,7 @@ year (the title regex takes any four digits; no dbt test, plausibility rule or G
 year range; the jump rule compares a value with its nearest years, which are copies of the same
 value), so each copy is one new year of every series and the rankings, actuals and plausibility
 windows grow with it. Many years per series is what exposed the jump rule's year pairs (``jump_outliers``):
-joined on the series alone they grew with years² (x50, ~230 years, ran out of disk with them); they are now
+joined on the series alone they grew with years² (an earlier x50 run ran out of disk spilling that model); they are now
 joined on the year (BENCHMARKS.md, "Analysis"). Doubling a data year instead (several files for one year)
 would make each (region, indicator, year) key a conflict of k sources, compared pairwise by the jump
 rule: a workload no real source set has.

@@ -48,11 +48,14 @@ import json, sys, time
 started = time.time()
 sys.path.insert(0, sys.argv[2])
 from dagster import DagsterInstance
+from dagster_project import process
 from dagster_project.run import execute_nightly
 from benchmarks.bench_incremental import summarize
 instance = DagsterInstance.ephemeral()
 result, published = execute_nightly(instance, quiet=True)
-json.dump({"started": started, "published": published, **summarize(instance, result)}, open(sys.argv[1], "w"))
+with open(sys.argv[1], "w") as out:
+    json.dump({"started": started, "published": published, **summarize(instance, result)}, out)
+process.exit_now(0)  # as `urban run` and `python -m dagster_project.run` end
 """
 
 

@@ -46,6 +46,7 @@ import time
 started = time.time()
 import json, sys
 from dagster import DagsterEventType, DagsterInstance
+from dagster_project import process
 from dagster_project.run import execute_nightly
 instance = DagsterInstance.ephemeral()
 result, published = execute_nightly(instance, quiet=True, full=sys.argv[2] == "full")
@@ -62,8 +63,10 @@ for e in instance.all_logs(result.run_id):
         start[ev.step_key] = e.timestamp
     elif ev.event_type in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
         steps[ev.step_key] = {"seconds": e.timestamp - start[ev.step_key], "ok": ev.event_type == DagsterEventType.STEP_SUCCESS}
-json.dump({"success": result.success, "published": published, "steps": steps,
-           "startup_s": run_start - started, "run_s": run_end - run_start}, open(sys.argv[1], "w"))
+with open(sys.argv[1], "w") as out:
+    json.dump({"success": result.success, "published": published, "steps": steps,
+               "startup_s": run_start - started, "run_s": run_end - run_start}, out)
+process.exit_now(0)  # as `urban run` and `python -m dagster_project.run` end
 """
 
 

@@ -13,7 +13,7 @@ import sys
 
 from dagster import DagsterInstance
 
-from dagster_project import config
+from dagster_project import config, process
 from dagster_project.warehouse import published_run_id
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -31,6 +31,7 @@ def execute_nightly(instance: DagsterInstance | None = None, run_id: str | None 
     """Run the nightly job in-process; return (result, published?)."""
     from dagster_project.definitions import defs
 
+    process.settle_heap()
     config.export_env()
     result = defs.resolve_job_def("nightly").execute_in_process(
         instance=instance or DagsterInstance.ephemeral(), raise_on_error=False, run_id=run_id,
@@ -89,4 +90,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    process.exit_now(main())

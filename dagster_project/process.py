@@ -10,7 +10,8 @@ and once more while the interpreter shuts down. In a ``--full`` nightly on today
 - :func:`settle_heap`, once the definitions are loaded: collect once, freeze what survives
   (``gc.freeze``: still alive, never walked again) and let the youngest generation grow to 10,000
   objects (CPython's default: 700) before a collection, so that the run's short-lived objects are
-  collected in fewer passes.
+  collected in fewer passes. A process that ends normally unfreezes its heap first (an ``atexit``
+  handler), for the reason below.
 - :func:`exit_now`, at the end of a command: run the ``atexit`` handlers (log files flushed,
   temporary directories removed, ...), flush stdout and stderr, then end the process without tearing
   its heap down object by object (``os._exit``). Freezing the heap before a normal exit would skip
@@ -26,17 +27,22 @@ import os
 import sys
 
 YOUNGEST_GENERATION_THRESHOLD = 10_000
+_unfreeze_at_exit = False
 
 
 def settle_heap() -> None:
     """Collect, freeze the surviving objects, raise the youngest generation's threshold (module
     docstring). Called again in the same process (tests run many nightlies), what an earlier call froze
     is unfrozen first, so that whatever of it has become garbage since is collected."""
+    global _unfreeze_at_exit
     gc.unfreeze()
     gc.collect()
     gc.freeze()
     _, older, oldest = gc.get_threshold()
     gc.set_threshold(YOUNGEST_GENERATION_THRESHOLD, older, oldest)
+    if not _unfreeze_at_exit:
+        atexit.register(gc.unfreeze)
+        _unfreeze_at_exit = True
 
 
 def exit_code(code: object) -> int:

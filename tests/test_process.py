@@ -76,3 +76,17 @@ def test_settle_heap_freezes_the_survivors_and_raises_the_youngest_threshold():
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+def test_a_settled_process_that_exits_normally_prints_no_leak_report():
+    """settle_heap froze the heap; a process ending without exit_now (pytest, a script) unfreezes it
+    at exit, else DuckDB's bindings would report their objects as leaked."""
+    done = _child("""
+        import duckdb
+        con = duckdb.connect()
+        types = [con.sql("select 1 as x").types for _ in range(3)]
+        from dagster_project import process
+        process.settle_heap()
+        process.settle_heap()
+    """)
+    assert (done.returncode, done.stderr) == (0, "")

@@ -45,10 +45,10 @@ def shared() -> Path:
 
 
 @pytest.fixture(scope="session")
-def nightly_warehouse(tmp_path_factory):
+def nightly_run(tmp_path_factory):
     """One nightly run into a temporary published warehouse, shared by the end-to-end modules
     (a run takes most of a minute). Yields (published path, the MonkeyPatch that set
-    URBAN_WAREHOUSE_PATH) so a test can run the job again against the same published file."""
+    URBAN_WAREHOUSE_PATH, the run's ephemeral Dagster instance, the run's result)."""
     from dagster import DagsterInstance
 
     from dagster_project.run import execute_nightly
@@ -56,10 +56,18 @@ def nightly_warehouse(tmp_path_factory):
     d = tmp_path_factory.mktemp("warehouse")
     mp = pytest.MonkeyPatch()
     mp.setenv("URBAN_WAREHOUSE_PATH", str(d / "indicators.duckdb"))
-    result, published = execute_nightly(DagsterInstance.ephemeral())
+    instance = DagsterInstance.ephemeral()
+    result, published = execute_nightly(instance)
     assert result.success and published
-    yield d / "indicators.duckdb", mp
+    yield d / "indicators.duckdb", mp, instance, result
     mp.undo()
+
+
+@pytest.fixture(scope="session")
+def nightly_warehouse(nightly_run):
+    """(published path, the MonkeyPatch that set URBAN_WAREHOUSE_PATH) of :func:`nightly_run`, so a
+    test can run the job again against the same published file."""
+    return nightly_run[:2]
 
 
 

@@ -2,6 +2,7 @@
 GX gate must stop, leaving the published file untouched and readable."""
 
 import hashlib
+import logging
 
 import pytest
 from dagster import DagsterInstance
@@ -81,6 +82,23 @@ def test_provenance_and_load_id(warehouse):
         assert one(con, "select count(*) from raw.load_log where load_id = ?", [load_id])[0] >= 2
         assert one(con, "select run_id from meta.published")[0] == load_id
         assert one(con, "select count(*) from marts.dim_region where region_code in ('410000','370000','410900','371700','410922','371725')") == (6,)
+
+
+def test_a_loader_warns_once_about_its_quarantined_rows(nightly_run, shared):
+    """One warning per loader, not one Dagster event per row: the census loader's 48 rows of two
+    files (the 2020 county sheet's 'NA' codes, Hong Kong and Macao in the city CSV), each file with
+    its count and first rows."""
+    _, _, instance, result = nightly_run
+    warnings = [e.user_message for e in instance.all_logs(result.run_id)
+                if e.dagster_event is None and e.level == logging.WARNING and e.step_key == "raw__census_observations"]
+    assert len(warnings) == 1
+    lines = warnings[0].splitlines()
+    assert lines[0] == "quarantined 48 row(s) of 2 file(s); every one is in raw.quarantine:"
+    assert lines[lines.index("census_city_2010-2020_v1.csv: 2") + 1] == "  line 369: region code '810000' is not in regions.csv (GB/T 2260)"
+    county = lines.index("census_county_2020_v1.xlsx: 46")
+    assert all(line.startswith("  sheet 七普（年鉴） row ") and line.endswith(": region code 'NA' is not in regions.csv (GB/T 2260)")
+               for line in lines[county + 1:county + 4])
+    assert lines[county + 4] == "  ... and 43 more"
 
 
 def test_failed_gate_keeps_the_published_warehouse(warehouse, tmp_path):

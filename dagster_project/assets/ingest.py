@@ -19,6 +19,7 @@ from dagster_project.ingest.common import (
     file_sha256,
     normalize_label,
     normalize_text,
+    quarantine_summary,
 )
 from dagster_project import warehouse as warehouse_module
 from dagster_project.ingest.parallel import Parsing
@@ -99,8 +100,8 @@ def land(
         nq = replace_quarantine(con, asset_name, quarantine, load_id)
         log_loads(con, asset_name, load_id, per_file)
         record_inputs(con, table, inputs, load_id)
-    for q in quarantine:
-        context.log.warning(f"quarantined: {q.source_file} {q.location}: {q.reason}")
+    if quarantine:
+        context.log.warning(quarantine_summary(quarantine))
     return MaterializeResult(
         metadata={
             "rows": n,

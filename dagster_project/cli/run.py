@@ -31,7 +31,7 @@ STAGES = {
 }
 SPECIAL_STEPS = {"dbt_models": "dbt", "published_warehouse": "publish", "dashboard": "dashboard", "docs": "docs"}
 CONSOLE_LINES = 12  # of a warning or error message; the log file has all of it
-CONSOLE_MESSAGES = 3  # warnings per step on the console (a loader warns once per quarantined row)
+CONSOLE_MESSAGES = 3  # warnings per step on the console
 # dbt's warnings stay in the log (dagster-dbt notes every source test it runs as an observation); dbt
 # tests that warn or fail are counted in the summary from their check results
 CONSOLE_MESSAGES_BY_STAGE = {"dbt": 0}

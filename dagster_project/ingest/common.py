@@ -83,6 +83,23 @@ class QuarantineRow:
 
 
 QUARANTINE_COLUMNS = ["source_kind", "source_file", "source_sha256", "location", "reason", "verbatim"]
+QUARANTINE_EXAMPLES = 3  # rows named per file in a loader's warning
+
+
+def quarantine_summary(rows: list[QuarantineRow], examples: int = QUARANTINE_EXAMPLES) -> str:
+    """A loader's one warning about its quarantined rows, however many: the count per file and the
+    first ``examples`` rows of each (place and reason); all of them are in raw.quarantine. (One
+    Dagster event per row cost ~8 ms each in a persistent instance's event log, and flooded it.)"""
+    by_file: dict[str, list[QuarantineRow]] = {}
+    for q in rows:
+        by_file.setdefault(q.source_file, []).append(q)
+    lines = [f"quarantined {len(rows):,} row(s) of {len(by_file):,} file(s); every one is in raw.quarantine:"]
+    for source_file, quarantined in by_file.items():
+        lines.append(f"{source_file}: {len(quarantined):,}")
+        lines += [f"  {q.location}: {q.reason}" for q in quarantined[:examples]]
+        if len(quarantined) > examples:
+            lines.append(f"  ... and {len(quarantined) - examples:,} more")
+    return "\n".join(lines)
 
 # ---------------------------------------------------------------------------
 # Text normalisation

@@ -32,7 +32,9 @@ gave on the whole table as one DataFrame (tests/test_quality.py). Each validatio
 persistent GX context ``<warehouse dir>/gx/`` as one result for the whole table (its meta
 ``row_batches`` says in how many batches it was read) and updates the Data Docs site
 ``<warehouse dir>/data_docs`` (every suite's latest validation; CDN assets replaced by vendored
-copies, so it reads offline).
+copies, so it reads offline). Each suite keeps its ``RESULTS_KEPT`` latest results, and the site
+their pages: GX's index page reads every stored result each time it is built, so an unbounded
+history would make each night's gates slower than the last.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ from dagster_project.quality_batches import BATCH_ROWS, DUCKDB_MEMORY_LIMIT, MAX
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 DOCS_SITE = "warehouse"
+RESULTS_KEPT = 30  # validation results (and Data Docs pages) kept per suite: a month of nightlies
 COLUMN_KWARGS = ("column", "column_A", "column_B", "column_list")  # the kwargs in which expectations name columns
 IDENTIFIER = re.compile(r"`([^`]+)`|[A-Za-z_][A-Za-z0-9_]*")  # a name in a pandas row condition, `quoted` or bare
 
@@ -168,6 +171,22 @@ def _context(docs_dir: Path | None):
     return ctx
 
 
+def _prune_results(ctx, suite_name: str) -> None:
+    """Remove the suite's stored validation results but the ``RESULTS_KEPT`` latest; building the
+    Data Docs index then removes their pages (GX cleans pages whose result is gone)."""
+    store = ctx.validation_results_store
+    results = sorted((k for k in store.list_keys() if k.expectation_suite_identifier.name == suite_name),
+                     key=lambda k: k.run_id.run_time, reverse=True)
+    for old in results[RESULTS_KEPT:]:
+        store.remove_key(old)
+
+
+def _remove_empty_dirs(root: Path) -> None:
+    for d in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        if not any(d.iterdir()):
+            d.rmdir()
+
+
 def validate(suite: dict, db_path: str | Path, docs_dir: Path | None = None, batch_rows: int = BATCH_ROWS) -> SuiteOutcome:
     """Validate ``suite['table']`` of the DuckDB file at ``db_path`` (opened read-only), ``batch_rows``
     rows at a time (see the module docstring)."""
@@ -239,7 +258,10 @@ def validate(suite: dict, db_path: str | Path, docs_dir: Path | None = None, bat
         key = ValidationResultIdentifier(expectation_suite_identifier=suite_id, run_id=run_id, batch_identifier=suite_result.batch_id)
         ctx.suites.add_or_update(gx.ExpectationSuite(name=suite["name"], expectations=[impl(t)(**kw, meta=meta) for t, kw, meta in specs]))
         ctx.validation_results_store.set(key, suite_result)
+        _prune_results(ctx, suite["name"])
         ctx.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=[key, suite_id])
+        for pruned in (Path(ctx.root_directory) / "uncommitted" / "validations", docs_dir / "validations"):
+            _remove_empty_dirs(pruned / suite["name"])  # (GX removes the files of a pruned result, not their folders)
         from dagster_project.docs_site import make_offline
 
         make_offline(docs_dir, since=started - 1)  # the pages this validation wrote, made readable offline

@@ -3,6 +3,7 @@ batches, and reports what GX reports on the whole table."""
 
 import json
 import math
+import re
 
 import duckdb
 import pandas as pd
@@ -190,3 +191,24 @@ def test_data_docs_hold_one_validation_of_the_whole_table(tmp_path):
     assert (in_set["element_count"], in_set["missing_count"], in_set["unexpected_count"]) == (6, 1, 1)
     pages = list(docs.rglob("validations/planted/**/*.html"))
     assert len(pages) == 1 and "999999" in pages[0].read_text() and "cdn" not in (docs / "index.html").read_text().lower()
+
+
+def test_each_suite_keeps_its_latest_results_and_their_pages(tmp_path, monkeypatch):
+    """Three validations with two kept: the oldest result and its Data Docs page are gone, the
+    index lists the two latest; another suite's results are not touched."""
+    monkeypatch.setattr(quality, "RESULTS_KEPT", 2)
+    docs, db = tmp_path / "data_docs", _planted(tmp_path)
+    other = {**PLANTED_SUITE, "name": "other"}
+    quality.validate(other, db, docs_dir=docs)
+    for _ in range(3):
+        quality.validate(PLANTED_SUITE, db, docs_dir=docs)
+    results = sorted((tmp_path / "gx").rglob("validations/planted/**/*.json"))
+    pages = sorted(docs.rglob("validations/planted/**/*.html"))
+    assert len(results) == 2 and len(pages) == 2
+    runs = [r.parent.name for r in results]  # .../validations/planted/__none__/<run time>/<batch>.json
+    assert [p.parent.name for p in pages] == runs  # the pages of the same two runs
+    validations_dir = tmp_path / "gx" / "uncommitted" / "validations" / "planted" / "__none__"
+    assert sorted(p.name for p in validations_dir.iterdir()) == runs  # (no empty folder of the removed one)
+    linked = re.findall(r"validations/planted/__none__/([\w.]+)/", (docs / "index.html").read_text())
+    assert sorted(set(linked)) == runs
+    assert len(list((tmp_path / "gx").rglob("validations/other/**/*.json"))) == 1

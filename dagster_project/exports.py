@@ -1,7 +1,7 @@
-"""What publish writes next to each mart's Parquet file in the staged exports directory (before the
-swap, so it is published together with the warehouse):
+"""What publish writes into the staged exports directory (before the swap, so it is published
+together with the warehouse), and ``urban export`` into a directory of the user's:
 
-* ``<table>.csv`` for every mart (UTF-8, header row);
+* ``<table>.parquet`` and ``<table>.csv`` for every mart (CSV: UTF-8, header row);
 * ``marts.xlsx``: one sheet per mart of at most ``XLSX_MAX_ROWS`` rows (a larger table stays in
   CSV/Parquet; the ``README`` sheet says so), plus the data dictionary and the freshness stamp;
 * ``data_dictionary.csv`` / ``data_dictionary.md``: every exported column with type, nullability and
@@ -289,10 +289,10 @@ def write_workbook(con: duckdb.DuckDBPyConnection, path: Path, schema: str, coun
 
 
 def write_exports(con: duckdb.DuckDBPyConnection, target: Path, schema: str, counts: dict[str, int],
-                  formats: tuple[str, ...] = ("csv", "xlsx"), kept: set[str] = frozenset()) -> None:
-    """The files listed in the module docstring (``formats`` of parquet, csv, xlsx; publish writes
-    the Parquet files itself), from ``con`` (the checkpointed build or the published file, read-only);
-    the Parquet and CSV files of the ``kept`` tables are already in ``target``."""
+                  formats: tuple[str, ...] = ("parquet", "csv", "xlsx"), kept: set[str] = frozenset()) -> None:
+    """The files listed in the module docstring (``formats`` of parquet, csv, xlsx), from ``con`` (the
+    checkpointed build or the published file, read-only); the Parquet and CSV files of the ``kept``
+    tables are already in ``target``."""
     for fmt in TABLE_FORMATS:
         if fmt in formats:
             write_tables(con, target, schema, sorted(set(counts) - set(kept)), fmt)

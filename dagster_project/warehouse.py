@@ -292,8 +292,8 @@ def settle_exports(layout: WarehouseLayout, current: str | None = None) -> None:
 
 
 def _export_marts(build: Path, target: Path, manifest: dict, previous: Path | None = None) -> tuple[dict[str, int], set[str]]:
-    """Every ``marts`` table of the (checkpointed) build file to ``target/<table>.parquet`` (and the
-    files of :func:`dagster_project.exports.write_exports`), plus ``manifest.json`` naming the run, row
+    """Every ``marts`` table of the (checkpointed) build file exported to ``target`` (the files of
+    :func:`dagster_project.exports.write_exports`), plus ``manifest.json`` naming the run, row
     counts, each table's digest and the size of each file; every file and the directory fsynced.
     A table whose digest and files are unchanged in ``previous`` (the published exports) keeps its
     Parquet and CSV files (:func:`dagster_project.exports.unchanged_tables`: hard-linked, not rewritten).
@@ -308,9 +308,7 @@ def _export_marts(build: Path, target: Path, manifest: dict, previous: Path | No
         digests = {t: table_digest(con, f"{EXPORT_SCHEMA}.{t}") for t in tables}  # "<rows>:<sum of row hashes>"
         counts = {t: int(digests[t].split(":")[0]) for t in tables}
         kept = unchanged_tables(previous, target, digests) if previous is not None else set()
-        for t in sorted(set(tables) - kept):
-            con.execute(f"copy (select * from {EXPORT_SCHEMA}.\"{t}\") to {sql_string(target / (t + '.parquet'))} (format parquet)")
-        write_exports(con, target, EXPORT_SCHEMA, counts, kept=kept)  # CSV, XLSX, data dictionary, freshness stamp
+        write_exports(con, target, EXPORT_SCHEMA, counts, kept=kept)  # Parquet, CSV, XLSX, data dictionary, freshness stamp
     files = {f"{t}.{fmt}": (target / f"{t}.{fmt}").stat().st_size for t in tables for fmt in TABLE_FORMATS}
     (target / MANIFEST).write_text(json.dumps(
         {**manifest, "rows": counts, "digests": digests, "files": files, "kept": sorted(kept)}, indent=1), encoding="utf-8")

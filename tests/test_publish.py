@@ -133,6 +133,8 @@ def test_publish_exports_the_build_file_with_a_manifest_of_the_run(wh):
         assert sorted(tree(wh.parent / "exports")) == [  # exports.write_exports: CSV, XLSX, dictionary, stamp
             "data_dictionary.csv", "data_dictionary.md", MANIFEST, "marts.xlsx", "numbers.csv", "numbers.parquet",
             "published.csv", "published.parquet"]
+        assert "Files: `<table>.parquet`, `<table>.csv`; tables of at most 100,000 rows as sheets of `marts.xlsx`" in (
+            wh.parent / "exports" / "data_dictionary.md").read_text(encoding="utf-8")
 
 
 def test_publish_keeps_the_export_files_of_marts_whose_rows_are_unchanged(wh):

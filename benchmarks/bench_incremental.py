@@ -51,7 +51,7 @@ from dagster import DagsterInstance
 from dagster_project import process
 from dagster_project.run import execute_nightly
 from benchmarks.bench_incremental import summarize
-instance = DagsterInstance.ephemeral()
+instance = DagsterInstance.get()  # persistent, in $DAGSTER_HOME, as `urban run` and `python -m dagster_project.run` use it
 result, published = execute_nightly(instance, quiet=True)
 with open(sys.argv[1], "w") as out:
     json.dump({"started": started, "published": published, **summarize(instance, result)}, out)
@@ -185,6 +185,7 @@ def main() -> int:
     if warehouse.parent.exists():
         shutil.rmtree(warehouse.parent)  # a cold start: no published file, empty parse cache
     (work / "dagster_home").mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "dagster_home" / "dagster.yaml", work / "dagster_home")  # the project's instance settings
     warehouse.parent.mkdir(parents=True)
     sources = [str(d) for d in config.source_dirs() if d != config.RAW_DIR]
     os.environ.update({"URBAN_WAREHOUSE_PATH": str(warehouse), "DAGSTER_HOME": str(work / "dagster_home"),
@@ -223,7 +224,7 @@ def main() -> int:
           f"cursor now has {len(json.loads(ctx.cursor))} files\n")
     if not isinstance(request, RunRequest):
         raise SystemExit("the sensor did not request a run for a new yearbook edition")
-    instance = DagsterInstance.ephemeral()
+    instance = DagsterInstance.get()
     with stdout_to(work / "c_refresh.out"):  # dbt's lines (the nightly child's are captured too)
         started = time.perf_counter()
         result = defs.resolve_job_def("yearbook_refresh").execute_in_process(

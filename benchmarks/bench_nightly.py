@@ -3,7 +3,8 @@
 Usage: .venv/bin/python benchmarks/bench_nightly.py [--workdir DIR] [--no-write]
 
 (a) the nightly job in a child process (``execute_nightly`` into ``DIR/nightly/indicators.duckdb``,
-    sources from config.source_dirs()), once cold and --warm-runs times warm with ``full=True`` (default 3), then
+    sources from config.source_dirs(), its events in a persistent Dagster instance in ``DIR/dagster_home``
+    as ``urban run``'s are; the process ends as ``urban run`` ends), once cold and --warm-runs times warm with ``full=True`` (default 3), then
     --warm-runs times as scheduled (incremental; nothing changed since the last run): wall time, peak RSS of
     the process tree (sum of VmRSS over the child and its descendants, sampled every 0.1 s from
     /proc), and each step's duration from the run's STEP_START / STEP_SUCCESS|STEP_FAILURE events;
@@ -48,7 +49,7 @@ import json, sys
 from dagster import DagsterEventType, DagsterInstance
 from dagster_project import process
 from dagster_project.run import execute_nightly
-instance = DagsterInstance.ephemeral()
+instance = DagsterInstance.get()  # persistent, in $DAGSTER_HOME, as `urban run` and `python -m dagster_project.run` use it
 result, published = execute_nightly(instance, quiet=True, full=sys.argv[2] == "full")
 steps, start = {}, {}
 for e in instance.all_logs(result.run_id):
@@ -243,8 +244,10 @@ def main() -> int:
     published = work / "nightly" / "indicators.duckdb"
     published.parent.mkdir(parents=True, exist_ok=True)
     sources = os.pathsep.join(str(d) for d in config.source_dirs() if d != config.RAW_DIR)
+    (work / "dagster_home").mkdir(exist_ok=True)
+    shutil.copy(REPO / "dagster_home" / "dagster.yaml", work / "dagster_home")  # the project's instance settings
     env = {**os.environ, "URBAN_WAREHOUSE_PATH": str(published), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-           "URBAN_SOURCE_DIRS": sources}
+           "URBAN_SOURCE_DIRS": sources, "DAGSTER_HOME": str(work / "dagster_home")}
     # the first nightly starts cold (new warehouse: empty parse cache, dbt parses from scratch); the
     # next ones are the steady state of a nightly on one warehouse. Likewise the first bare build has
     # no partial-parse state in its target directory and the next ones do. Medians of the warm runs.

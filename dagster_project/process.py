@@ -7,11 +7,11 @@ and once more while the interpreter shuts down. In a ``--full`` nightly on today
 2.3 s of collections during the run and 1.6 s between the run's last line and the process's end
 (BENCHMARKS.md, "Nightly vs bare dbt").
 
-- :func:`settle_heap`, once the definitions are loaded: collect once, freeze what survives
-  (``gc.freeze``: still alive, never walked again) and let the youngest generation grow to 10,000
-  objects (CPython's default: 700) before a collection, so that the run's short-lived objects are
-  collected in fewer passes. A process that ends normally unfreezes its heap first (an ``atexit``
-  handler), for the reason below.
+- :func:`settle_heap`, once the definitions are loaded (at the end of ``definitions.py``): collect
+  once, freeze what survives (``gc.freeze``: still alive, never walked again) and let the youngest
+  generation grow to 10,000 objects (CPython's default: 700) before a collection, so that the run's
+  short-lived objects are collected in fewer passes. A process that ends normally unfreezes its
+  heap first (an ``atexit`` handler), for the reason below.
 - :func:`exit_now`, at the end of a command: run the ``atexit`` handlers (log files flushed,
   temporary directories removed, ...), flush stdout and stderr, then end the process without tearing
   its heap down object by object (``os._exit``). Freezing the heap before a normal exit would skip

@@ -31,7 +31,6 @@ def execute_nightly(instance: DagsterInstance | None = None, run_id: str | None 
     """Run the nightly job in-process; return (result, published?)."""
     from dagster_project.definitions import defs
 
-    process.settle_heap()
     config.export_env()
     result = defs.resolve_job_def("nightly").execute_in_process(
         instance=instance or DagsterInstance.ephemeral(), raise_on_error=False, run_id=run_id,

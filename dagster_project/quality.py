@@ -55,6 +55,7 @@ import duckdb
 from dagster_project import config
 from dagster_project import quality_batches as qb
 from dagster_project.quality_batches import BATCH_ROWS, DUCKDB_MEMORY_LIMIT, MAX_ROWS_REPORTED, WHOLE_TABLE_EXPECTATIONS
+from dagster_project.quality_parallel import RowBatches
 
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
@@ -187,6 +188,37 @@ def _remove_empty_dirs(root: Path) -> None:
             d.rmdir()
 
 
+def _batch_definition(ctx, table: str):
+    """The batch definition through which GX validates a DataFrame of ``table`` (the same names in the
+    run's process and in a worker)."""
+    source = ctx.data_sources.add_or_update_pandas("warehouse")
+    asset_name = table.replace(".", "__")
+    asset = next((a for a in source.assets if a.name == asset_name), None) or source.add_dataframe_asset(name=asset_name)
+    return (next((b for b in asset.batch_definitions if b.name == "whole_table"), None)
+            or asset.add_batch_definition_whole_dataframe("whole_table"))
+
+
+_WORKER_SUITES: dict[str, tuple] = {}  # in a worker process: suite name -> (batch definition, row-wise suite)
+
+
+def validate_batch(db_path: str, table: str, name: str, specs: list[tuple], columns: list[str], result_format: dict,
+                   rows: tuple[int, int]):
+    """In a worker process (:mod:`dagster_project.quality_parallel`): GX's result of the row-wise
+    expectations ``specs`` ((type, kwargs, meta), value sets resolved) of suite ``name`` on the rows of
+    ``table`` whose rowid is in ``rows``, read from ``db_path`` (read-only), in an ephemeral GX context."""
+    import great_expectations as gx
+
+    if name not in _WORKER_SUITES:
+        impl = gx.expectations.registry.get_expectation_impl
+        _WORKER_SUITES[name] = (_batch_definition(_context(None), table), gx.ExpectationSuite(
+            name=name, expectations=[impl(t)(**kw, meta=meta) for t, kw, meta in specs]))
+    batch_def, row_wise = _WORKER_SUITES[name]
+    with duckdb.connect(db_path, read_only=True) as con:
+        con.execute(f"set enable_progress_bar = false; set memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+        frame = qb.rowid_batch(con, table, columns, rows)
+    return batch_def.get_batch(batch_parameters={"dataframe": frame}).validate(row_wise, result_format=result_format)
+
+
 def validate(suite: dict, db_path: str | Path, docs_dir: Path | None = None, batch_rows: int = BATCH_ROWS) -> SuiteOutcome:
     """Validate ``suite['table']`` of the DuckDB file at ``db_path`` (opened read-only), ``batch_rows``
     rows at a time (see the module docstring)."""
@@ -200,10 +232,7 @@ def validate(suite: dict, db_path: str | Path, docs_dir: Path | None = None, bat
     if suite.get("provenance_columns"):
         result_format["unexpected_index_column_names"] = suite["provenance_columns"]
     ctx = _context(docs_dir)
-    source = ctx.data_sources.add_or_update_pandas("warehouse")
-    asset_name = table.replace(".", "__")
-    asset = next((a for a in source.assets if a.name == asset_name), None) or source.add_dataframe_asset(name=asset_name)
-    batch_def = next((b for b in asset.batch_definitions if b.name == "whole_table"), None) or asset.add_batch_definition_whole_dataframe("whole_table")
+    batch_def = _batch_definition(ctx, table)
 
     def gx_on(frame, expect):
         """GX's result of ``expect`` (an expectation or a suite) on the DataFrame ``frame``."""
@@ -217,15 +246,24 @@ def validate(suite: dict, db_path: str | Path, docs_dir: Path | None = None, bat
         expectations = [impl(t)(**kw, meta=meta) for t, kw, meta in specs]
         hows = [qb.how(e) for e in expectations]
         columns = suite_columns(suite, con.sql(f"select * from {table} limit 0").columns)
-        row_wise = gx.ExpectationSuite(name=suite["name"], expectations=[
-            impl(t)(**kw, meta=meta) for (t, kw, meta), how in zip(specs, hows) if how == "rows"])
-        per_batch, row_count, n_batches = [], 0, 0
-        for frame in qb.batches(con, table, columns, batch_rows):
-            row_count, n_batches = row_count + len(frame), n_batches + 1
-            if row_wise.expectations or not per_batch:  # (the first batch's result also carries the batch's meta)
-                per_batch.append(gx_on(frame, row_wise))
-            del frame
-            gc.collect()  # GX's objects of the batch (reference cycles) hold its DataFrame: freed before the next
+        row_specs = [spec for spec, how in zip(specs, hows) if how == "rows"]
+        row_wise = gx.ExpectationSuite(name=suite["name"], expectations=[impl(t)(**kw, meta=meta) for t, kw, meta in row_specs])
+        ranges = qb.rowid_ranges(con, table, batch_rows)
+        if ranges is None:  # not a base table: one scan, validated in this process
+            per_batch, row_count, n_batches = [], 0, 0
+            for frame in qb.batches(con, table, columns, batch_rows):
+                row_count, n_batches = row_count + len(frame), n_batches + 1
+                if row_specs or not per_batch:  # (the first batch's result also carries the batch's meta)
+                    per_batch.append(gx_on(frame, row_wise))
+                del frame
+                gc.collect()  # GX's objects of the batch (reference cycles) hold its DataFrame: freed before the next
+        else:  # rowid ranges, in this process and in workers (quality_parallel); without row-wise expectations only
+            # the first batch, whose result carries the batch's meta
+            row_count, n_batches = con.execute(f"select count(*) from {table}").fetchall()[0][0], len(ranges)
+            args = (str(db_path), table, suite["name"], row_specs, columns, result_format)
+            with RowBatches(lambda rows: gx_on(qb.rowid_batch(con, table, columns, rows), row_wise), validate_batch, args,
+                            ranges if row_specs else ranges[:1]) as row_batches:
+                per_batch = row_batches.results()
         merged = iter([qb.merged(list(r)) for r in zip(*(b.results for b in per_batch))])
         results = []
         for e, how in zip(expectations, hows):

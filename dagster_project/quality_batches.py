@@ -49,7 +49,8 @@ def batches(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], batc
     """``columns`` of ``table`` as DataFrames (:func:`frame`) of ``batch_rows`` rows each (the last
     one smaller), in table order, streamed from one scan: DuckDB's Arrow reader hands out record
     batches of at most 122,880 rows, gathered here into ``batch_rows`` rows without copying (Arrow
-    slices); only one batch is converted at a time. An empty table gives one empty frame."""
+    slices); only one batch is converted at a time. An empty table gives one empty frame. (For a
+    relation without a rowid, e.g. a view: a table's batches are :func:`rowid_ranges`.)"""
     import pyarrow as pa
 
     converter = con.cursor()  # the scan's connection holds its pending result
@@ -64,6 +65,26 @@ def batches(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], batc
             yield frame(converter, data.slice(0, batch_rows), columns)
     if rows or not yielded:
         yield frame(converter, pa.Table.from_batches(pending, schema=reader.schema), columns)
+
+
+def rowid_ranges(con: duckdb.DuckDBPyConnection, table: str, batch_rows: int) -> list[tuple[int, int]] | None:
+    """The batches of ``table`` as ``[first, end)`` ranges of its ``rowid`` (the table order) of
+    ``batch_rows`` each, which separate readers can each read (:func:`rowid_batch`); one empty range
+    for an empty table; None when ``table`` is no base table (a view has no rowid)."""
+    schema, _, name = table.rpartition(".")
+    if not con.execute("select count(*) from duckdb_tables() where database_name = current_database() "
+                       "and schema_name = ? and table_name = ?", [schema or "main", name]).fetchall()[0][0]:
+        return None
+    end = con.execute(f"select coalesce(max(rowid) + 1, 0) from {table}").fetchall()[0][0]
+    return [(first, min(first + batch_rows, end)) for first in range(0, end, batch_rows)] or [(0, 0)]
+
+
+def rowid_batch(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: tuple[int, int]):
+    """The DataFrame (:func:`frame`) of ``columns`` of the rows of ``table`` whose rowid is in ``rows``
+    (``[first, end)``), in table order: DuckDB reads that range only."""
+    first, end = rows
+    data = con.sql(f"select {quoted(columns)} from {table} where rowid >= {int(first)} and rowid < {int(end)}").to_arrow_table()
+    return frame(con, data, columns)
 
 
 def exception_message(info: dict | None) -> str | None:

@@ -212,3 +212,20 @@ def test_each_suite_keeps_its_latest_results_and_their_pages(tmp_path, monkeypat
     linked = re.findall(r"validations/planted/__none__/([\w.]+)/", (docs / "index.html").read_text())
     assert sorted(set(linked)) == runs
     assert len(list((tmp_path / "gx").rglob("validations/other/**/*.json"))) == 1
+
+
+def test_rowid_ranges_cover_a_table_in_order_and_not_a_view(tmp_path):
+    """Batches as rowid ranges: every row once, in table order, also after deletes (a range may then
+    hold fewer rows); one empty range for an empty table; a view has no rowid."""
+    db = tmp_path / "r.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create table t as select range as i from range(10)")
+        con.execute("delete from t where i in (2, 3, 7)")
+        con.execute("create table empty as from t where false")
+        con.execute("create view v as from t")
+        assert quality_batches.rowid_ranges(con, "t", 4) == [(0, 4), (4, 8), (8, 10)]
+        frames = [quality_batches.rowid_batch(con, "t", ["i"], r) for r in quality_batches.rowid_ranges(con, "t", 4)]
+        assert [f["i"].tolist() for f in frames] == [[0, 1], [4, 5, 6], [8, 9]]
+        assert quality_batches.rowid_ranges(con, "empty", 4) == [(0, 0)]
+        assert len(quality_batches.rowid_batch(con, "empty", ["i"], (0, 0))) == 0
+        assert quality_batches.rowid_ranges(con, "v", 4) is None

@@ -82,6 +82,13 @@ def export_env() -> None:
     os.environ[WAREHOUSE_ENV] = str(warehouse_path())
 
 
+def worker_processes(env: str) -> int:
+    """How many processes a step that can use several may use: the environment variable ``env`` when
+    set (at least 1), else the machine's cores (``URBAN_PARSE_WORKERS``, ``URBAN_GX_WORKERS``)."""
+    configured = os.environ.get(env)
+    return max(1, int(configured)) if configured else (os.cpu_count() or 1)
+
+
 def source_dirs() -> list[Path]:
     """raw/ first, then the configured extra directories that exist."""
     env = os.environ.get(SOURCE_DIRS_ENV)

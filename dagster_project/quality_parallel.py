@@ -25,22 +25,18 @@ import gc
 import importlib
 import logging
 import multiprocessing
-import os
-from collections.abc import Callable
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
+
+from dagster_project import config
 
 # from 5 batches on: a worker starts (spawn, GX import, its first batch) in ~4 s, the time of almost two
 # batches here; on x10's observation table (6 batches) the row batches took 9.6 s instead of 13.5 s
 MIN_BATCHES = 5
 WORKERS_ENV = "URBAN_GX_WORKERS"  # optional: processes validating batches, this one included (default: the cores; 1 = none)
-
-
-def workers() -> int:
-    configured = os.environ.get(WORKERS_ENV)
-    return max(1, int(configured)) if configured else (os.cpu_count() or 1)
 
 
 class RowBatches:
@@ -53,7 +49,7 @@ class RowBatches:
         self.here, self.work, self.args, self.items = here, work, args, list(items)
         self.log = log or logging.getLogger(__name__)
         self.pool: ProcessPoolExecutor | None = None
-        n = min(workers() - 1, len(self.items) - 1)  # worker processes besides this one
+        n = min(config.worker_processes(WORKERS_ENV) - 1, len(self.items) - 1)  # worker processes besides this one
         if len(self.items) >= MIN_BATCHES and n >= 1:
             self.pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"),
                                             initializer=importlib.import_module, initargs=("great_expectations",))

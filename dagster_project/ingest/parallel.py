@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 import shutil
 import tempfile
 import uuid
@@ -37,6 +36,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, Callable
 
+from dagster_project import config
 from dagster_project.ingest.parse_cache import read_result, write_result
 
 MIN_FILES = 4
@@ -60,11 +60,6 @@ def _size(paths: list[Path]) -> int:
     return sum(p.stat().st_size for p in paths if p.is_file())
 
 
-def workers() -> int:
-    configured = os.environ.get(WORKERS_ENV)
-    return max(1, int(configured)) if configured else (os.cpu_count() or 1)
-
-
 def importable(parse: Callable) -> bool:
     """A function another process finds by module and name (what pickle sends)."""
     return "<" not in getattr(parse, "__qualname__", "<") and getattr(parse, "__module__", None) not in (None, "__main__")
@@ -80,7 +75,7 @@ class Parsing:
         self.ahead: dict[Path, Future] = {}
         self.pool: ProcessPoolExecutor | None = None
         self.scratch: Path | None = None
-        n = min(workers(), len(pending))
+        n = min(config.worker_processes(WORKERS_ENV), len(pending))
         if len(pending) >= MIN_FILES and n > 1 and importable(parse) and _size(pending) >= MIN_BYTES:
             self.scratch = Path(tempfile.mkdtemp(prefix="urban-parse-"))
             self.pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"))

@@ -110,7 +110,14 @@ def timed(cmd: list[str], env: dict, cwd: Path) -> tuple[float, int, subprocess.
 
 
 def run_nightly(work: Path, env: dict, full: bool = False) -> dict:
+    """The nightly in a child process, its events in the persistent Dagster instance ``work/dagster_home``
+    (with the project's instance settings), as ``urban run`` keeps them."""
     result_file = work / "nightly.json"
+    home = work / "dagster_home"
+    if not home.exists():
+        home.mkdir(parents=True)
+        shutil.copy(REPO / "dagster_home" / "dagster.yaml", home)
+    env = {**env, "DAGSTER_HOME": str(home)}
     seconds, peak, done = timed([sys.executable, "-c", CHILD, str(result_file), "full" if full else "incremental"], env, REPO)
     if done.returncode != 0 or not result_file.exists():
         raise SystemExit(f"nightly failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
@@ -244,10 +251,8 @@ def main() -> int:
     published = work / "nightly" / "indicators.duckdb"
     published.parent.mkdir(parents=True, exist_ok=True)
     sources = os.pathsep.join(str(d) for d in config.source_dirs() if d != config.RAW_DIR)
-    (work / "dagster_home").mkdir(exist_ok=True)
-    shutil.copy(REPO / "dagster_home" / "dagster.yaml", work / "dagster_home")  # the project's instance settings
     env = {**os.environ, "URBAN_WAREHOUSE_PATH": str(published), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-           "URBAN_SOURCE_DIRS": sources, "DAGSTER_HOME": str(work / "dagster_home")}
+           "URBAN_SOURCE_DIRS": sources}
     # the first nightly starts cold (new warehouse: empty parse cache, dbt parses from scratch); the
     # next ones are the steady state of a nightly on one warehouse. Likewise the first bare build has
     # no partial-parse state in its target directory and the next ones do. Medians of the warm runs.

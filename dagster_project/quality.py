@@ -19,9 +19,11 @@ provenance columns), typed as DuckDB's ``.df()`` types them, and never the whole
 (``BATCH_ROWS`` of pandas, ``DUCKDB_MEMORY_LIMIT`` of DuckDB) whatever the table's size:
 
 * row by row expectations (GX's column, column-pair and multicolumn map expectations, and those
-  about the set of columns) run on each batch of ``BATCH_ROWS`` rows, streamed from one scan in
-  table order; their results are summed (counts) and concatenated (the first ``MAX_ROWS_REPORTED``
-  unexpected values and rows) into what GX reports on the whole table;
+  about the set of columns) run on each batch of ``BATCH_ROWS`` rows in table order (a table's
+  batches are ranges of its rowid, shared with worker processes when there are many:
+  :mod:`dagster_project.quality_parallel`; a view is read in one scan); their results are summed
+  (counts) and concatenated (the first ``MAX_ROWS_REPORTED`` unexpected values and rows) into what
+  GX reports on the whole table;
 * uniqueness (``ACROSS_ROWS``) is decided by DuckDB (a hash aggregate that spills to disk), and GX
   reports the first duplicated rows from a frame of those rows and their duplicates;
 * row counts are GX's own, on a frame of that many rows and no columns;

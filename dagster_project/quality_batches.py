@@ -1,7 +1,8 @@
 """Great Expectations on a table of any size, a batch of rows at a time (used by :mod:`dagster_project.quality`).
 
-* row by row expectations run on each batch of ``BATCH_ROWS`` rows (:func:`batches`, one scan) and
-  their results are merged into what GX reports on the whole table (:func:`merged`);
+* row by row expectations run on each batch of ``BATCH_ROWS`` rows (a table's: :func:`rowid_ranges`
+  and :func:`rowid_batch`; a view's: :func:`batches`, one scan) and their results are merged into
+  what GX reports on the whole table (:func:`merged`);
 * uniqueness is decided by DuckDB (:func:`unique_result`), row counts by GX on an empty frame of
   that many rows; anything else that needs every row at once is refused (:func:`how`).
 """

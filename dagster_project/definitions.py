@@ -12,7 +12,7 @@ from dagster import (
     in_process_executor,
 )
 
-from dagster_project import config, process
+from dagster_project import config
 from dagster_project.assets.dbt import dbt_models
 from dagster_project.assets.docs import docs
 from dagster_project.assets.ingest import (
@@ -80,7 +80,3 @@ defs = Definitions(
     },
     executor=in_process_executor,
 )
-
-# every process that loads the definitions (`urban run`, a scheduled run's worker, the code server)
-# keeps what they imported out of its garbage collections from here on (dagster_project/process.py)
-process.settle_heap()

@@ -1,6 +1,5 @@
-"""dagster_project.process: the heap settled after loading, the fast exit of a command."""
+"""dagster_project.process: the fast exit of a command."""
 
-import gc
 import subprocess
 import sys
 import textwrap
@@ -57,36 +56,3 @@ def test_exit_now_with_duckdb_loaded_prints_no_leak_report():
     frozen = _child(body.format(end="gc.freeze()"))
     assert (fast.returncode, fast.stderr) == (0, "")
     assert frozen.returncode == 0 and "nanobind: leaked" in frozen.stderr
-
-
-def test_settle_heap_freezes_the_survivors_and_raises_the_youngest_threshold():
-    before = gc.get_threshold()
-    try:
-        gc.unfreeze()
-        process.settle_heap()
-        assert gc.get_freeze_count() > 10_000  # (pytest, duckdb, polars, dagster_project already imported)
-        assert gc.get_threshold() == (process.YOUNGEST_GENERATION_THRESHOLD, *before[1:])
-        frozen = gc.get_freeze_count()
-        garbage = [[]]
-        garbage[0].append(garbage)  # a reference cycle, frozen by the next call
-        process.settle_heap()
-        del garbage
-        process.settle_heap()  # a later call unfreezes first: the cycle is collected, not kept for good
-        assert gc.get_freeze_count() <= frozen
-    finally:
-        gc.unfreeze()
-        gc.set_threshold(*before)
-
-
-def test_a_settled_process_that_exits_normally_prints_no_leak_report():
-    """settle_heap froze the heap; a process ending without exit_now (pytest, a script) unfreezes it
-    at exit, else DuckDB's bindings would report their objects as leaked."""
-    done = _child("""
-        import duckdb
-        con = duckdb.connect()
-        types = [con.sql("select 1 as x").types for _ in range(3)]
-        from dagster_project import process
-        process.settle_heap()
-        process.settle_heap()
-    """)
-    assert (done.returncode, done.stderr) == (0, "")

@@ -200,6 +200,20 @@ def _batch_definition(ctx, table: str):
             or asset.add_batch_definition_whole_dataframe("whole_table"))
 
 
+def _expectations(specs: list[tuple]) -> list:
+    """GX expectations from (type, kwargs, meta) specs (value sets resolved)."""
+    import great_expectations as gx
+
+    return [gx.expectations.registry.get_expectation_impl(t)(**kw, meta=meta) for t, kw, meta in specs]
+
+
+def _suite(name: str, specs: list[tuple]):
+    """A GX suite ``name`` of the expectations of ``specs``."""
+    import great_expectations as gx
+
+    return gx.ExpectationSuite(name=name, expectations=_expectations(specs))
+
+
 _WORKER_SUITES: dict[str, tuple] = {}  # in a worker process: suite name -> (batch definition, row-wise suite)
 
 
@@ -208,12 +222,8 @@ def validate_batch(db_path: str, table: str, name: str, specs: list[tuple], colu
     """In a worker process (:mod:`dagster_project.quality_parallel`): GX's result of the row-wise
     expectations ``specs`` ((type, kwargs, meta), value sets resolved) of suite ``name`` on the rows of
     ``table`` whose rowid is in ``rows``, read from ``db_path`` (read-only), in an ephemeral GX context."""
-    import great_expectations as gx
-
     if name not in _WORKER_SUITES:
-        impl = gx.expectations.registry.get_expectation_impl
-        _WORKER_SUITES[name] = (_batch_definition(_context(None), table), gx.ExpectationSuite(
-            name=name, expectations=[impl(t)(**kw, meta=meta) for t, kw, meta in specs]))
+        _WORKER_SUITES[name] = (_batch_definition(_context(None), table), _suite(name, specs))
     batch_def, row_wise = _WORKER_SUITES[name]
     with duckdb.connect(db_path, read_only=True) as con:
         con.execute(f"set enable_progress_bar = false; set memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
@@ -224,11 +234,9 @@ def validate_batch(db_path: str, table: str, name: str, specs: list[tuple], colu
 def validate(suite: dict, db_path: str | Path, docs_dir: Path | None = None, batch_rows: int = BATCH_ROWS) -> SuiteOutcome:
     """Validate ``suite['table']`` of the DuckDB file at ``db_path`` (opened read-only), ``batch_rows``
     rows at a time (see the module docstring)."""
-    import great_expectations as gx
     import pandas as pd
     from great_expectations.core import ExpectationSuiteValidationResult, ExpectationValidationResult
 
-    impl = gx.expectations.registry.get_expectation_impl
     table = suite["table"]
     result_format = {"result_format": "SUMMARY", "partial_unexpected_count": MAX_ROWS_REPORTED}
     if suite.get("provenance_columns"):
@@ -245,11 +253,11 @@ def validate(suite: dict, db_path: str | Path, docs_dir: Path | None = None, bat
     with duckdb.connect(str(db_path), read_only=True) as con:
         con.execute(f"set enable_progress_bar = false; set memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
         specs = [(e["type"], _resolve(e.get("kwargs", {}), con), e.get("meta", {})) for e in suite["expectations"]]
-        expectations = [impl(t)(**kw, meta=meta) for t, kw, meta in specs]
+        expectations = _expectations(specs)
         hows = [qb.how(e) for e in expectations]
         columns = suite_columns(suite, con.sql(f"select * from {table} limit 0").columns)
         row_specs = [spec for spec, how in zip(specs, hows) if how == "rows"]
-        row_wise = gx.ExpectationSuite(name=suite["name"], expectations=[impl(t)(**kw, meta=meta) for t, kw, meta in row_specs])
+        row_wise = _suite(suite["name"], row_specs)
         ranges = qb.rowid_ranges(con, table, batch_rows)
         if ranges is None:  # not a base table: one scan, validated in this process
             per_batch, row_count, n_batches = [], 0, 0
@@ -296,7 +304,7 @@ def validate(suite: dict, db_path: str | Path, docs_dir: Path | None = None, bat
             meta={**per_batch[0].meta, "run_id": run_id, "validation_time": run_id.run_time, "row_batches": batches})
         suite_id = ExpectationSuiteIdentifier(name=suite["name"])
         key = ValidationResultIdentifier(expectation_suite_identifier=suite_id, run_id=run_id, batch_identifier=suite_result.batch_id)
-        ctx.suites.add_or_update(gx.ExpectationSuite(name=suite["name"], expectations=[impl(t)(**kw, meta=meta) for t, kw, meta in specs]))
+        ctx.suites.add_or_update(_suite(suite["name"], specs))
         ctx.validation_results_store.set(key, suite_result)
         _prune_results(ctx, suite["name"])
         ctx.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=[key, suite_id])

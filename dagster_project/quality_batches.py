@@ -50,8 +50,8 @@ def batches(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], batc
     """``columns`` of ``table`` as DataFrames (:func:`frame`) of ``batch_rows`` rows each (the last
     one smaller), in table order, streamed from one scan: DuckDB's Arrow reader hands out record
     batches of at most 122,880 rows, gathered here into ``batch_rows`` rows without copying (Arrow
-    slices); only one batch is converted at a time. An empty table gives one empty frame. (For a
-    relation without a rowid, e.g. a view: a table's batches are :func:`rowid_ranges`.)"""
+    slices); only one batch is converted at a time. An empty table gives one empty frame. (Used for
+    a relation without a rowid, e.g. a view; a table's batches are :func:`rowid_ranges`.)"""
     import pyarrow as pa
 
     converter = con.cursor()  # the scan's connection holds its pending result

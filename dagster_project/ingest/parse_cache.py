@@ -158,6 +158,7 @@ def write_result(result: Any, directory: Path) -> Any:
 
 
 def read_result(doc: Any, directory: Path) -> Any:
+    """The result :func:`write_result` wrote as ``doc`` and the Parquet files in ``directory``."""
     return _decode(doc, directory)
 
 
@@ -202,7 +203,7 @@ class ParseCache:
                 doc = json.loads((entry / ENTRY_FILE).read_text(encoding="utf-8"))
                 if doc.get("header") != self._header(path, sha):
                     raise ValueError(f"entry is for {doc.get('header')}")
-                result = _decode(doc["result"], entry)
+                result = read_result(doc["result"], entry)
                 self.hits += 1
                 return result
             except Exception as exc:  # noqa: BLE001 - any damage means: parse again

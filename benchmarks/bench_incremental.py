@@ -38,6 +38,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.bench_nightly import dagster_home  # noqa: E402
 from benchmarks.report import machine, write_section  # noqa: E402
 from dagster_project import config  # noqa: E402
 
@@ -184,11 +185,9 @@ def main() -> int:
     warehouse = work / "warehouse" / "indicators.duckdb"
     if warehouse.parent.exists():
         shutil.rmtree(warehouse.parent)  # a cold start: no published file, empty parse cache
-    (work / "dagster_home").mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / "dagster_home" / "dagster.yaml", work / "dagster_home")  # the project's instance settings
     warehouse.parent.mkdir(parents=True)
     sources = [str(d) for d in config.source_dirs() if d != config.RAW_DIR]
-    os.environ.update({"URBAN_WAREHOUSE_PATH": str(warehouse), "DAGSTER_HOME": str(work / "dagster_home"),
+    os.environ.update({"URBAN_WAREHOUSE_PATH": str(warehouse), "DAGSTER_HOME": str(dagster_home(work)),
                        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "URBAN_SOURCE_DIRS": os.pathsep.join(sources)})
     out(f"workdir {work}; sources {sources}; start: {load()}\n")
     results = {}

@@ -109,15 +109,19 @@ def timed(cmd: list[str], env: dict, cwd: Path) -> tuple[float, int, subprocess.
     return seconds, peak, subprocess.CompletedProcess(cmd, proc.returncode, out.get("stdout", ""), out.get("stderr", ""))
 
 
+def dagster_home(work: Path) -> Path:
+    """``work/dagster_home``: a persistent Dagster instance with the project's instance settings."""
+    home = work / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "dagster_home" / "dagster.yaml", home)
+    return home
+
+
 def run_nightly(work: Path, env: dict, full: bool = False) -> dict:
     """The nightly in a child process, its events in the persistent Dagster instance ``work/dagster_home``
     (with the project's instance settings), as ``urban run`` keeps them."""
     result_file = work / "nightly.json"
-    home = work / "dagster_home"
-    if not home.exists():
-        home.mkdir(parents=True)
-        shutil.copy(REPO / "dagster_home" / "dagster.yaml", home)
-    env = {**env, "DAGSTER_HOME": str(home)}
+    env = {**env, "DAGSTER_HOME": str(dagster_home(work))}
     seconds, peak, done = timed([sys.executable, "-c", CHILD, str(result_file), "full" if full else "incremental"], env, REPO)
     if done.returncode != 0 or not result_file.exists():
         raise SystemExit(f"nightly failed (exit {done.returncode}):\n{done.stderr[-3000:]}")

@@ -40,7 +40,7 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.bench_nightly import dagster_home  # noqa: E402
 from benchmarks.report import machine, write_section  # noqa: E402
-from dagster_project import config  # noqa: E402
+from dagster_project.common import config  # noqa: E402
 
 CACHE_LINE = re.compile(r"^(\w+): parse cache: (\d+) file\(s\) from cache, (\d+) parsed")
 
@@ -49,14 +49,14 @@ import json, sys, time
 started = time.time()
 sys.path.insert(0, sys.argv[2])
 from dagster import DagsterInstance
-from dagster_project import process
-from dagster_project.run import execute_nightly
+from dagster_project.common import process
+from dagster_project.cli.nightly import execute_nightly
 from benchmarks.bench_incremental import summarize
-instance = DagsterInstance.get()  # persistent, in $DAGSTER_HOME, as `urban run` and `python -m dagster_project.run` use it
+instance = DagsterInstance.get()  # persistent, in $DAGSTER_HOME, as `urban run` and `python -m dagster_project.cli.nightly` use it
 result, published = execute_nightly(instance, quiet=True)
 with open(sys.argv[1], "w") as out:
     json.dump({"started": started, "published": published, **summarize(instance, result)}, out)
-process.exit_now(0)  # as `urban run` and `python -m dagster_project.run` end
+process.exit_now(0)  # as `urban run` and `python -m dagster_project.cli.nightly` end
 """
 
 
@@ -79,7 +79,7 @@ def summarize(instance, result) -> dict:
             start[ev.step_key] = e.timestamp
         elif ev.event_type in (T.STEP_SUCCESS, T.STEP_FAILURE):
             steps[ev.step_key] = {"seconds": e.timestamp - start[ev.step_key], "ok": ev.event_type == T.STEP_SUCCESS}
-    from dagster_project.run import root_cause
+    from dagster_project.cli.nightly import root_cause
 
     failures = [f"{ev.step_key}: {root_cause(ev.event_specific_data.error)[:400]}" for ev in result.get_step_failure_events()]
     work = {"landed": 0, "kept": 0, "built": 0, "dbt_kept": 0, "validated": 0, "reused": 0}
@@ -200,11 +200,11 @@ def main() -> int:
     # (c) a new yearbook edition: sensor, then the yearbook_refresh job in this process
     from dagster import DagsterInstance, RunRequest, build_sensor_context
 
-    from dagster_project.run import QUIET
+    from dagster_project.cli.nightly import QUIET
 
     started = time.perf_counter()
     from dagster_project.definitions import defs
-    from dagster_project.sensors import yearbook_files_sensor
+    from dagster_project.sources.yearbooks.sensor import yearbook_files_sensor
     import_s = time.perf_counter() - started
 
     first = build_sensor_context(cursor=None)

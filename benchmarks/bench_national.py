@@ -40,7 +40,7 @@ sys.path.insert(0, str(REPO))
 from benchmarks.bench_nightly import run_nightly, timed  # noqa: E402
 from benchmarks.gen_national_yearbooks import generate  # noqa: E402
 from benchmarks.report import record  # noqa: E402
-from dagster_project import config  # noqa: E402
+from dagster_project.common import config  # noqa: E402
 
 SOURCE = "yearbooks/ccsy/china_city_statistical_yearbook_2020_prefecture.xlsx"
 GOALS = {"ratio": 3.0, "peak_gib": 8.0}

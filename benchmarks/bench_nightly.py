@@ -36,8 +36,8 @@ DBT = REPO / ".venv" / "bin" / "dbt"
 sys.path.insert(0, str(REPO))
 
 from benchmarks.report import record  # noqa: E402
-from dagster_project import config  # noqa: E402
-from dagster_project.resources import dbt_vars  # noqa: E402
+from dagster_project.common import config  # noqa: E402
+from dagster_project.common.resource import dbt_vars  # noqa: E402
 
 # the issue's figures, measured on this machine before the work on issue 11
 BEFORE = {"nightly_s": 65.8, "peak_rss_mib": 1.1 * 1024, "bare_dbt_s": 17.7, "floor_s": 2.6}
@@ -47,9 +47,9 @@ import time
 started = time.time()
 import json, sys
 from dagster import DagsterEventType, DagsterInstance
-from dagster_project import process
-from dagster_project.run import execute_nightly
-instance = DagsterInstance.get()  # persistent, in $DAGSTER_HOME, as `urban run` and `python -m dagster_project.run` use it
+from dagster_project.common import process
+from dagster_project.cli.nightly import execute_nightly
+instance = DagsterInstance.get()  # persistent, in $DAGSTER_HOME, as `urban run` and `python -m dagster_project.cli.nightly` use it
 result, published = execute_nightly(instance, quiet=True, full=sys.argv[2] == "full")
 steps, start = {}, {}
 for e in instance.all_logs(result.run_id):
@@ -67,7 +67,7 @@ for e in instance.all_logs(result.run_id):
 with open(sys.argv[1], "w") as out:
     json.dump({"success": result.success, "published": published, "steps": steps,
                "startup_s": run_start - started, "run_s": run_end - run_start}, out)
-process.exit_now(0)  # as `urban run` and `python -m dagster_project.run` end
+process.exit_now(0)  # as `urban run` and `python -m dagster_project.cli.nightly` end
 """
 
 

@@ -22,22 +22,22 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from dagster_project import config  # noqa: E402
-from dagster_project.ingest import parse_cache  # noqa: E402
-from dagster_project.ingest.bulletin_facts import parse_bulletin_facts  # noqa: E402
-from dagster_project.ingest.bulletins import parse_bulletin_html  # noqa: E402
-from dagster_project.ingest.census import parse_census_city, parse_census_county  # noqa: E402
-from dagster_project.ingest.common import file_sha256  # noqa: E402
-from dagster_project.ingest.plan_tables import parse_plan_tables  # noqa: E402
-from dagster_project.ingest.prose_targets import extract_prose_targets, extract_stated_values  # noqa: E402
-from dagster_project.ingest.yearbooks import parse_yearbook  # noqa: E402
+from dagster_project.common import config  # noqa: E402
+from dagster_project.sources.common import parse_cache  # noqa: E402
+from dagster_project.sources.bulletins.facts import parse_bulletin_facts  # noqa: E402
+from dagster_project.sources.bulletins.html import parse_bulletin_html  # noqa: E402
+from dagster_project.sources.census.parser import parse_census_city, parse_census_county  # noqa: E402
+from dagster_project.common.files import file_sha256  # noqa: E402
+from dagster_project.sources.plans.tables import parse_plan_tables  # noqa: E402
+from dagster_project.sources.plans.prose_targets import extract_prose_targets, extract_stated_values  # noqa: E402
+from dagster_project.sources.yearbooks.parser import parse_yearbook  # noqa: E402
 
 
 def parse_census(path: Path):
     return parse_census_city(path) if path.suffix.lower() == ".csv" else parse_census_county(path)
 
 
-KINDS = [  # table, source subdir, patterns, parser (as in dagster_project/assets/ingest.py)
+KINDS = [  # table, source subdir, patterns, parser (as in dagster_project/sources/assets.py)
     ("yearbook_observations", "yearbooks", ("*.xlsx", "*.xls"), parse_yearbook),
     ("census_observations", "census", ("*.csv", "*.xlsx"), parse_census),
     ("bulletin_observations", "bulletins", ("*.html", "*.htm"), parse_bulletin_html),

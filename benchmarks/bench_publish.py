@@ -30,7 +30,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from dagster_project import exports, warehouse  # noqa: E402
+from dagster_project.publish import exports  # noqa: E402
+from dagster_project.common import warehouse
 
 SCHEMA = warehouse.EXPORT_SCHEMA
 

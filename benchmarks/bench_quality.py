@@ -33,7 +33,7 @@ def main() -> None:
     import great_expectations  # noqa: F401
 
     imported = time.perf_counter() - started
-    from dagster_project import quality
+    from dagster_project.quality import suites as quality
 
     suites = [quality.load_suite(p) for p in sorted((REPO / "expectations").glob("*.json"))]
     runs: dict[str, list[float]] = {s["name"]: [] for s in suites}

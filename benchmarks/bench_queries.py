@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.report import record  # noqa: E402
-from dagster_project import config  # noqa: E402
+from dagster_project.common import config  # noqa: E402
 from dagster_project.serving import queries  # noqa: E402
 from dagster_project.serving.ranking import province_ranks  # noqa: E402
 

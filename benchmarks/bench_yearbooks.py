@@ -16,8 +16,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from dagster_project import config  # noqa: E402
-from dagster_project.ingest.yearbooks import parse_yearbook  # noqa: E402
+from dagster_project.common import config  # noqa: E402
+from dagster_project.sources.yearbooks.parser import parse_yearbook  # noqa: E402
 
 
 def yearbook_files(dirs: list[Path]) -> list[Path]:

@@ -107,7 +107,7 @@ def baseline(warehouse: Path | None = None) -> tuple[int, int]:
     years the copies go."""
     import duckdb
 
-    from dagster_project import config
+    from dagster_project.common import config
 
     path = Path(warehouse) if warehouse else config.warehouse_path()
     if not path.exists():
@@ -131,7 +131,7 @@ def generate(source: Path, out_dir: Path, copies: int | None = None, first_year:
     year = data_year(sheets)
     today_rows, oldest = baseline(baseline_warehouse) if copies is None or first_year is None else (None, None)
     if copies is None:
-        from dagster_project.ingest.yearbooks import parse_yearbook
+        from dagster_project.sources.yearbooks.parser import parse_yearbook
 
         copies = copies_for_scale(scale, parse_yearbook(source).observations.height, today_rows)
     first = oldest - 1 if first_year is None else first_year

@@ -1,4 +1,5 @@
-"""The one Dagster ``Definitions`` of the project."""
+"""The one Dagster ``Definitions`` of the project: the assets of every stage (sources, transform,
+quality checks, publish, serving), the jobs, the schedule and the yearbook sensor."""
 
 from __future__ import annotations
 
@@ -12,40 +13,21 @@ from dagster import (
     in_process_executor,
 )
 
-from dagster_project import config
-from dagster_project.assets.dbt import dbt_models
-from dagster_project.assets.docs import docs
-from dagster_project.assets.ingest import (
-    raw_bulletin_facts,
-    raw_bulletin_observations,
-    raw_census_observations,
-    raw_load_ledger,
-    raw_plan_indicator_cells,
-    raw_plan_prose_targets,
-    raw_plan_stated_values,
-    raw_reference,
-    raw_yearbook_observations,
-)
-from dagster_project.assets.publish import published_warehouse
-from dagster_project.assets.serving import dashboard
-from dagster_project.checks import gx_checks
-from dagster_project.resources import WarehouseResource, dbt_resource
-from dagster_project.sensors import WRITER_TAGS, yearbook_files_sensor, yearbook_refresh_job
+from dagster_project.common import config
+from dagster_project.common.resource import WRITER_TAGS
+from dagster_project.publish.assets import docs, published_warehouse
+from dagster_project.publish.resource import PublishingWarehouseResource
+from dagster_project.quality.checks import gx_checks
+from dagster_project.serving.assets import dashboard
+from dagster_project.sources.assets import SOURCE_ASSETS
+from dagster_project.sources.yearbooks.sensor import yearbook_files_sensor, yearbook_refresh_job
+from dagster_project.transform.assets import dbt_models
+from dagster_project.transform.project import dbt_resource
 
 config.export_env()  # the EnvVar resolves at run start; unset means the default path (config.py)
 
-# WRITER_TAGS: dagster.yaml limits runs with this tag to one at a time (single DuckDB writer)
-
-all_assets = [
-    raw_reference,
-    raw_plan_indicator_cells,
-    raw_plan_prose_targets,
-    raw_plan_stated_values,
-    raw_yearbook_observations,
-    raw_census_observations,
-    raw_bulletin_observations,
-    raw_bulletin_facts,
-    raw_load_ledger,
+all_assets = [  # one folder per stage: sources/<kind>, transform (dbt), publish, serving
+    *SOURCE_ASSETS,
     dbt_models,
     published_warehouse,
     dashboard,
@@ -76,7 +58,7 @@ defs = Definitions(
     schedules=[nightly_schedule],
     resources={
         "dbt": dbt_resource(),
-        "warehouse": WarehouseResource(path=EnvVar(config.WAREHOUSE_ENV)),
+        "warehouse": PublishingWarehouseResource(path=EnvVar(config.WAREHOUSE_ENV)),
     },
     executor=in_process_executor,
 )

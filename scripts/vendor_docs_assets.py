@@ -1,6 +1,6 @@
 """Re-fetch the browser assets that Great Expectations' Data Docs load from CDNs, so the docs work
 offline. What is fetched, from which npm package and file, and which CDN URL it replaces is listed in
-dagster_project/static/vendor/vendor.csv (a row without a package: the tag is dropped). The files are
+dagster_project/quality/static/vendor/vendor.csv (a row without a package: the tag is dropped). The files are
 committed; run this only to change a version:
 
     python scripts/vendor_docs_assets.py      # needs the npm client

@@ -12,7 +12,7 @@ HEZE = PLANS / "heze_new_urbanization_and_urban_rural_integration_plan_2035.md"
 def source_dirs() -> list[Path]:
     """The configured source directories besides the repository's raw/ (config.source_dirs: URBAN_SOURCE_DIRS,
     default ../shared next to the repo)."""
-    from dagster_project import config
+    from dagster_project.common import config
 
     return [d for d in config.source_dirs() if d != config.RAW_DIR]
 
@@ -51,7 +51,7 @@ def nightly_run(tmp_path_factory):
     URBAN_WAREHOUSE_PATH, the run's ephemeral Dagster instance, the run's result)."""
     from dagster import DagsterInstance
 
-    from dagster_project.run import execute_nightly
+    from dagster_project.cli.nightly import execute_nightly
 
     d = tmp_path_factory.mktemp("warehouse")
     mp = pytest.MonkeyPatch()
@@ -78,8 +78,8 @@ def with_codes(observations, scope: str):
     tests that select a parser's figures by indicator; the mapping itself is tested at the marts."""
     import polars as pl
 
-    from dagster_project.ingest.common import normalize_label
-    from dagster_project.ingest.reference import label_rows
+    from dagster_project.common.text import normalize_label
+    from dagster_project.common.reference import label_rows
 
     codes = {r["label_key"]: r["indicator_code"] for r in label_rows(scope)}
     return observations.with_columns(

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
-from dagster_project.warehouse import published_run_id
+from dagster_project.common.warehouse import published_run_id
 from small_warehouse import small_warehouse
 
 README = Path(__file__).resolve().parents[1] / "README.md"

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.config import PROJECT_ROOT
+from dagster_project.common.config import PROJECT_ROOT
 from dagster_project.serving import build_site
 
 webdriver = pytest.importorskip("selenium.webdriver")

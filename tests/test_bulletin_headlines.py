@@ -11,8 +11,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dagster_project.ingest.bulletins import decode_html, parse_bulletin_html, parse_bulletin_html_text
-from dagster_project.ingest.common import SourceError
+from dagster_project.sources.bulletins.html import decode_html, parse_bulletin_html, parse_bulletin_html_text
+from dagster_project.sources.common.provenance import SourceError
 from tests.conftest import shared_file, with_codes
 
 FIXTURE = Path(__file__).parent / "fixtures" / "bulletin_headlines_expected.csv"

@@ -8,14 +8,14 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dagster_project.ingest.bulletin_facts import parse_bulletin_facts
-from dagster_project.ingest.bulletins import (
+from dagster_project.sources.bulletins.facts import parse_bulletin_facts
+from dagster_project.sources.bulletins.html import (
     extract_figures,
     parse_bulletin_html,
     parse_bulletin_html_text,
     split_sentences,
 )
-from dagster_project.ingest.common import OBSERVATION_COLUMNS, SourceError
+from dagster_project.sources.common.provenance import OBSERVATION_COLUMNS, SourceError
 
 from tests.conftest import shared_file, with_codes
 

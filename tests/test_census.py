@@ -10,9 +10,9 @@ from functools import lru_cache
 import polars as pl
 import pytest
 
-from dagster_project.ingest.census import CENSUS_EXTRA_SCHEMA, parse_census_city, parse_census_county
-from dagster_project.ingest.common import OBSERVATION_COLUMNS, SourceError
-from dagster_project.ingest.reference import label_rows
+from dagster_project.sources.census.parser import CENSUS_EXTRA_SCHEMA, parse_census_city, parse_census_county
+from dagster_project.sources.common.provenance import OBSERVATION_COLUMNS, SourceError
+from dagster_project.common.reference import label_rows
 
 from tests.conftest import shared_file
 

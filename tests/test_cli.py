@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from python_calamine import CalamineWorkbook
 
-from dagster_project.warehouse import connect_readonly, published_run_id
+from dagster_project.common.warehouse import connect_readonly, published_run_id
 from small_warehouse import URBAN, small_warehouse
 
 THIRD_PLAN = Path(__file__).parent / "fixtures" / "third_style_plan.md"
@@ -167,8 +167,8 @@ def test_docs_are_built_offline_and_linked_from_one_index(wh):
 
 
 def test_dbt_docs_are_rebuilt_only_when_the_project_or_the_published_schema_changes(wh, tmp_path):
-    from dagster_project import config
-    from dagster_project.docs_site import build_dbt_docs, dbt_docs_fingerprint
+    from dagster_project.common import config
+    from dagster_project.publish.docs_site import build_dbt_docs, dbt_docs_fingerprint
 
     copy = tmp_path / "indicators.duckdb"
     shutil.copy2(wh.path, copy)

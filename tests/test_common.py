@@ -1,6 +1,7 @@
 import pytest
 
-from dagster_project.ingest.common import normalize_text, parse_cell, parse_number, split_label_unit
+from dagster_project.common.text import normalize_text
+from dagster_project.sources.common.cells import parse_cell, parse_number, split_label_unit
 
 
 @pytest.mark.parametrize(

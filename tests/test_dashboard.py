@@ -16,7 +16,7 @@ import duckdb
 import pytest
 import yaml
 
-from dagster_project.config import PROJECT_ROOT
+from dagster_project.common.config import PROJECT_ROOT
 from dagster_project.serving import build_site
 from dagster_project.serving.dashboard import load
 from dagster_project.serving.panels import Vocabulary, early_warning, judge, projected_value

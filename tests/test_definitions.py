@@ -4,7 +4,7 @@ import duckdb
 import pytest
 from dagster import AssetKey
 
-from dagster_project import quality
+from dagster_project.quality import suites as quality
 from dagster_project.definitions import defs, nightly_job, nightly_schedule
 
 
@@ -48,7 +48,7 @@ def test_publish_waits_for_the_gated_marts():
 def test_yearbook_sensor_refreshes_only_yearbook_dependents(tmp_path, monkeypatch):
     from dagster import build_sensor_context
 
-    from dagster_project.sensors import yearbook_files_sensor
+    from dagster_project.sources.yearbooks.sensor import yearbook_files_sensor
 
     job = defs.resolve_job_def("yearbook_refresh")
     keys = {k.to_user_string() for k in job.asset_layer.selected_asset_keys}
@@ -74,8 +74,8 @@ def test_yearbook_sensor_refreshes_only_yearbook_dependents(tmp_path, monkeypatc
 
 
 def test_every_asset_and_check_that_touches_the_warehouse_gets_the_resource_from_one_env_var(monkeypatch, tmp_path):
-    from dagster_project import config
-    from dagster_project.resources import WarehouseResource
+    from dagster_project.common import config
+    from dagster_project.publish.resource import PublishingWarehouseResource as WarehouseResource
 
     repo = defs.get_repository_def()
     needs = {key.to_user_string() for node in repo.assets_defs_by_key.values() if "warehouse" in node.required_resource_keys
@@ -83,7 +83,7 @@ def test_every_asset_and_check_that_touches_the_warehouse_gets_the_resource_from
     for key in ("raw/yearbook_observations", "raw/ref_regions", "raw/quarantine", "marts/fct_plan_target",
                 "published_warehouse", "dashboard", "docs"):
         assert key in needs, key
-    from dagster_project.checks import gx_checks
+    from dagster_project.quality.checks import gx_checks
 
     assert [c for c in gx_checks if "warehouse" in c.required_resource_keys] == gx_checks and len(gx_checks) == len(quality.suite_files())
     resource = defs.resources["warehouse"]
@@ -102,13 +102,14 @@ def test_every_asset_and_check_that_touches_the_warehouse_gets_the_resource_from
 
 
 def test_the_manifest_fingerprint_follows_the_dbt_vars():
-    from dagster_project.resources import dbt_project_digest, dbt_vars
+    from dagster_project.transform.project import dbt_project_digest
+    from dagster_project.common.resource import dbt_vars
 
     a = dbt_project_digest(*dbt_vars(config_build("a")))
     assert a == dbt_project_digest(*dbt_vars(config_build("a"))) != dbt_project_digest(*dbt_vars(config_build("b")))
 
 
 def config_build(name):
-    from dagster_project import config
+    from dagster_project.common import config
 
     return config.layout(f"/tmp/{name}.duckdb").build

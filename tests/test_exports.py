@@ -1,4 +1,4 @@
-"""marts.xlsx as written by dagster_project.exports: every cell reads back as the value it was given."""
+"""marts.xlsx as written by dagster_project.publish.exports: every cell reads back as the value it was given."""
 
 import datetime as dt
 import re
@@ -9,7 +9,7 @@ import duckdb
 import polars as pl
 from python_calamine import CalamineWorkbook
 
-from dagster_project import exports
+from dagster_project.publish import exports
 
 EDGE = pl.DataFrame({
     "text": [" lead", "a&b<c>d", "ctl\x01\x1f\r", "_x0041_ as printed", "=1+1", "http://example.org", "中文", None],

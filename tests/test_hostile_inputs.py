@@ -22,14 +22,14 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dagster_project import config
-from dagster_project.ingest.bulletin_facts import parse_bulletin_facts
-from dagster_project.ingest.bulletins import parse_bulletin_html
-from dagster_project.ingest.census import parse_census_city, parse_census_county
-from dagster_project.ingest.common import SourceError
-from dagster_project.ingest.plan_tables import parse_plan_tables
-from dagster_project.ingest.prose_targets import extract_prose_targets
-from dagster_project.ingest.yearbooks import parse_yearbook, read_workbook
+from dagster_project.common import config
+from dagster_project.sources.bulletins.facts import parse_bulletin_facts
+from dagster_project.sources.bulletins.html import parse_bulletin_html
+from dagster_project.sources.census.parser import parse_census_city, parse_census_county
+from dagster_project.sources.common.provenance import SourceError
+from dagster_project.sources.plans.tables import parse_plan_tables
+from dagster_project.sources.plans.prose_targets import extract_prose_targets
+from dagster_project.sources.yearbooks.parser import parse_yearbook, read_workbook
 from tests.conftest import PUYANG, ROOT
 
 LIMITS = "(raw/reference/ingest_limits.csv)"
@@ -404,7 +404,7 @@ def test_discovery_never_follows_a_symlink_out_of_its_source_directory(tmp_path,
     (src / "census" / "2020" / "leak_dir").symlink_to(outside / "secrets", target_is_directory=True)
     (src / "census" / "alias.csv").symlink_to(src / "census" / "good.csv")  # inside the source directory: kept
     monkeypatch.setenv(config.SOURCE_DIRS_ENV, str(src))
-    with caplog.at_level(logging.WARNING, logger="dagster_project.config"):
+    with caplog.at_level(logging.WARNING, logger="dagster_project.common.config"):
         files = config.find_source_files("census", ("*.csv",))
     assert [p.name for p in files] == ["alias.csv", "good.csv"]
     assert [r.getMessage() for r in caplog.records] == [
@@ -421,10 +421,10 @@ def test_loaders_quarantine_each_hostile_file_and_land_the_rest(tmp_path, monkey
     import duckdb
     from dagster import DagsterInstance, materialize
 
-    from dagster_project.resources import WarehouseResource
+    from dagster_project.common.resource import WarehouseResource
 
-    from dagster_project.assets import ingest
-    from dagster_project.ingest import census
+    from dagster_project.sources import assets as ingest
+    from dagster_project.sources.census import parser as census
 
     src = tmp_path / "src"
     for d in ("plans", "yearbooks", "census", "bulletins"):
@@ -502,8 +502,8 @@ def test_loaders_quarantine_each_hostile_file_and_land_the_rest(tmp_path, monkey
 
 _RSS_PROBE = """
 import json, sys
-from dagster_project.ingest.common import SourceError
-from dagster_project.ingest.yearbooks import parse_yearbook
+from dagster_project.sources.common.provenance import SourceError
+from dagster_project.sources.yearbooks.parser import parse_yearbook
 
 def peak_kb():  # VmHWM: ru_maxrss would carry the pytest parent's peak across fork + exec
     return int(next(line for line in open("/proc/self/status") if line.startswith("VmHWM")).split()[1])

@@ -1,5 +1,5 @@
 """Incremental runs (issue 11): a run lands, rebuilds and validates only what changed since the published
-warehouse (dagster_project/build_state.py), and publishes the same marts a full run would."""
+warehouse (dagster_project/transform/build_state.py), and publishes the same marts a full run would."""
 
 import json
 import shutil
@@ -10,9 +10,9 @@ import duckdb
 import pytest
 from dagster import DagsterInstance
 
-from dagster_project import build_state
-from dagster_project.resources import dbt_project
-from dagster_project.run import execute_nightly
+from dagster_project.transform import build_state
+from dagster_project.transform.project import dbt_project
+from dagster_project.cli.nightly import execute_nightly
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from compare_marts import compare  # noqa: E402
@@ -160,8 +160,8 @@ def test_a_file_that_failed_unexpectedly_makes_the_loader_land_again_next_run(tm
     digest, so the next run parses again instead of keeping the table."""
     import logging
 
-    from dagster_project.assets.ingest import parse_files
-    from dagster_project.ingest.common import SourceError
+    from dagster_project.sources.common.landing import parse_files
+    from dagster_project.sources.common.provenance import SourceError
 
     f = tmp_path / "a.md"
     f.write_text("x", encoding="utf-8")

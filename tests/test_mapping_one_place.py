@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from dagster_project.ingest import bulletins, reference
-from dagster_project.warehouse import connect_readonly
+from dagster_project.sources.bulletins import html as bulletins
+from dagster_project.common import reference
+from dagster_project.common.warehouse import connect_readonly
 from tests.test_third_style_plan import PLAN as THIRD_PLAN, PLAN_ID as THIRD_PLAN_ID, PROSE as THIRD_PLAN_PROSE
 from tests.test_yearbooks import write_xlsx
 
@@ -67,8 +68,8 @@ def one_row_each(tmp_path_factory):
     on small generated sources: (published warehouse, reference dir of the run)."""
     from dagster import DagsterInstance
 
-    from dagster_project import config
-    from dagster_project.run import execute_nightly
+    from dagster_project.common import config
+    from dagster_project.cli.nightly import execute_nightly
 
     tmp = tmp_path_factory.mktemp("one_place")
     ref = tmp / "reference"

@@ -15,10 +15,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.assets.dbt import dbt_project
-from dagster_project.config import DBT_PROJECT_DIR, PROJECT_ROOT
+from dagster_project.transform.project import dbt_project
+from dagster_project.common.config import DBT_PROJECT_DIR, PROJECT_ROOT
 from dagster_project.serving.queries import rows
-from dagster_project.warehouse import connect_readonly
+from dagster_project.common.warehouse import connect_readonly
 from tests.conftest import shared_dir, shared_file
 
 sys.path.insert(0, str(PROJECT_ROOT / "scripts"))

@@ -1,4 +1,4 @@
-"""Parsing in worker processes (dagster_project/ingest/parallel.py, used by assets.ingest.parse_files):
+"""Parsing in worker processes (dagster_project/sources/common/parallel.py, used by sources.common.landing.parse_files):
 the same rows, quarantine and order as parsing in-process, a parser's SourceError as that file's
 quarantine, a dead worker survived. Real parsers on real files."""
 
@@ -10,12 +10,12 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from dagster_project.assets import ingest as assets
-from dagster_project.ingest import parallel
-from dagster_project.ingest.bulletins import parse_bulletin_html
-from dagster_project.ingest.common import SourceError
-from dagster_project.ingest.parallel import Parsing
-from dagster_project.ingest.yearbooks import parse_yearbook
+from dagster_project.sources.common import landing as assets
+from dagster_project.sources.common import parallel
+from dagster_project.sources.bulletins.html import parse_bulletin_html
+from dagster_project.sources.common.provenance import SourceError
+from dagster_project.sources.common.parallel import Parsing
+from dagster_project.sources.yearbooks.parser import parse_yearbook
 from tests.conftest import shared_file
 
 LOG = logging.getLogger("test_parallel_parse")

@@ -1,4 +1,4 @@
-"""The content-hash parse cache (dagster_project/ingest/parse_cache.py) and land_files with cache_dir,
+"""The content-hash parse cache (dagster_project/sources/common/parse_cache.py) and land_files with cache_dir,
 on real parsers and real files."""
 
 import logging
@@ -11,13 +11,15 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from dagster_project.assets import ingest as assets
-from dagster_project.ingest import parse_cache, reference
-from dagster_project.ingest.bulletins import parse_bulletin_html
-from dagster_project.ingest.common import file_sha256
-from dagster_project.ingest.parse_cache import ParseCache, fingerprint, same_result
-from dagster_project.ingest.plan_tables import parse_plan_tables
-from dagster_project.ingest.yearbooks import parse_yearbook
+from dagster_project.sources.common import landing as assets
+from dagster_project.sources.plans.assets import _one_file_per_plan
+from dagster_project.sources.common import parse_cache
+from dagster_project.common import reference
+from dagster_project.sources.bulletins.html import parse_bulletin_html
+from dagster_project.common.files import file_sha256
+from dagster_project.sources.common.parse_cache import ParseCache, fingerprint, same_result
+from dagster_project.sources.plans.tables import parse_plan_tables
+from dagster_project.sources.yearbooks.parser import parse_yearbook
 from tests.conftest import PUYANG, shared_file
 
 LOG = logging.getLogger("test_parse_cache")
@@ -172,7 +174,7 @@ def test_land_files_caches_only_landed_files_and_frames_still_see_every_file(tmp
     cache_dir = tmp_path / "cache"
 
     def frame():
-        return assets._one_file_per_plan(lambda r: r.cells)
+        return _one_file_per_plan(lambda r: r.cells)
 
     plain = land_run(None, files, frame())
     assert not cache_dir.exists()

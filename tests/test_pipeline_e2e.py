@@ -7,8 +7,8 @@ import logging
 import pytest
 from dagster import DagsterInstance
 
-from dagster_project.run import execute_nightly
-from dagster_project.warehouse import connect_readonly
+from dagster_project.cli.nightly import execute_nightly
+from dagster_project.common.warehouse import connect_readonly
 from tests.conftest import PUYANG
 
 THIRD_PLAN = PUYANG.parents[2] / "tests" / "fixtures" / "third_style_plan.md"

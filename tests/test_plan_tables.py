@@ -3,8 +3,9 @@
 import polars as pl
 import pytest
 
-from dagster_project.ingest.common import SourceError, file_sha256
-from dagster_project.ingest.plan_tables import parse_plan_tables
+from dagster_project.sources.common.provenance import SourceError
+from dagster_project.common.files import file_sha256
+from dagster_project.sources.plans.tables import parse_plan_tables
 from tests.conftest import HEZE, PUYANG
 
 
@@ -155,7 +156,7 @@ PLAN_IDS = {
 
 @pytest.mark.parametrize("plan", [PUYANG, HEZE], ids=lambda p: p.stem)
 def test_plan_id_and_city_come_from_the_document(plan):
-    from dagster_project.ingest.prose_targets import extract_prose_targets
+    from dagster_project.sources.plans.prose_targets import extract_prose_targets
 
     tables, prose = parse_plan_tables(plan), extract_prose_targets(plan)
     assert (tables.plan_id, tables.region_code) == PLAN_IDS[plan]
@@ -165,7 +166,7 @@ def test_plan_id_and_city_come_from_the_document(plan):
 
 @pytest.mark.parametrize("plan", [PUYANG, HEZE], ids=lambda p: p.stem)
 def test_renamed_plan_file_changes_nothing_but_the_file_name(plan, tmp_path):
-    from dagster_project.ingest.prose_targets import extract_prose_targets, extract_stated_values
+    from dagster_project.sources.plans.prose_targets import extract_prose_targets, extract_stated_values
 
     renamed = tmp_path / "renamed_copy.md"
     renamed.write_bytes(plan.read_bytes())
@@ -188,8 +189,8 @@ def test_cumulative_period_exceptions_are_keyed_by_a_live_plan_id():
 
 
 def test_plan_naming_no_city_is_one_error_for_both_readers(tmp_path):
-    from dagster_project.ingest.plan_identity import NO_CITY_REASON
-    from dagster_project.ingest.prose_targets import extract_prose_targets
+    from dagster_project.sources.plans.identity import NO_CITY_REASON
+    from dagster_project.sources.plans.prose_targets import extract_prose_targets
 
     p = tmp_path / "nocity.md"
     p.write_text("# 新型城镇化规划（2021-2035年）\n\n专栏1：目标\n指标\t2020年\t2025年\n城镇化率（%）\t50\t60\n\n正文。\n", encoding="utf-8")
@@ -232,8 +233,8 @@ def test_table_with_category_attribute_and_unknown_columns(tmp_path):
 def test_one_comparator_rule_for_table_cells_and_prose(printed, comparator, tmp_path):
     """A soft word gives way to a trailing comparator, two hard ones must agree, a conflict is
     quarantined: the same for a table cell and a sentence."""
-    from dagster_project.ingest.common import parse_cell
-    from dagster_project.ingest.prose_targets import extract_prose_targets
+    from dagster_project.sources.common.cells import parse_cell
+    from dagster_project.sources.plans.prose_targets import extract_prose_targets
 
     cell = parse_cell(printed)
     assert (cell.comparator if not cell.error else None) == comparator

@@ -16,10 +16,10 @@ import duckdb
 import pytest
 from dagster import DagsterInstance
 
-from dagster_project import quality
-from dagster_project.run import execute_nightly
+from dagster_project.quality import suites as quality
+from dagster_project.cli.nightly import execute_nightly
 from dagster_project.serving.queries import rows
-from dagster_project.warehouse import connect_readonly
+from dagster_project.common.warehouse import connect_readonly
 from tests.conftest import shared_dir
 
 EDITION_2020 = "china_city_statistical_yearbook_2020_prefecture.xlsx"
@@ -91,7 +91,7 @@ def planted(tmp_path_factory):
     mp.setenv("URBAN_WAREHOUSE_PATH", str(tmp_path_factory.mktemp("warehouse") / "indicators.duckdb"))
     try:
         result, published = execute_nightly(DagsterInstance.ephemeral())
-        from dagster_project import config
+        from dagster_project.common import config
 
         path = config.warehouse_path()
     finally:

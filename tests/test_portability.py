@@ -21,8 +21,8 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError
 
-from dagster_project import config
-from dagster_project.resources import dbt_vars
+from dagster_project.common import config
+from dagster_project.common.resource import dbt_vars
 
 TARGETS = ("trino", "spark")
 SCALING_DOC = config.PROJECT_ROOT / "docs" / "scaling.md"

@@ -1,4 +1,4 @@
-"""dagster_project.process: the fast exit of a command."""
+"""dagster_project.common.process: the fast exit of a command."""
 
 import subprocess
 import sys
@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from dagster_project import process
+from dagster_project.common import process
 
 
 def _child(body: str) -> subprocess.CompletedProcess:
@@ -28,7 +28,7 @@ def test_exit_now_runs_atexit_handlers_flushes_and_keeps_the_status(tmp_path):
     done = _child(f"""
         import atexit, sys
         from pathlib import Path
-        from dagster_project import process
+        from dagster_project.common import process
         atexit.register(lambda: Path({str(marker)!r}).write_text("ran"))
         sys.stdout.write("buffered, no newline")
         sys.stderr.write("to stderr")
@@ -49,7 +49,7 @@ def test_exit_now_with_duckdb_loaded_prints_no_leak_report():
         import gc, duckdb
         con = duckdb.connect()
         types = [con.sql("select 1 as x").types for _ in range(3)]
-        from dagster_project import process
+        from dagster_project.common import process
         {end}
     """
     fast = _child(body.format(end="process.exit_now(0)"))

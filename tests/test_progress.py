@@ -5,7 +5,7 @@ mart_city_comparison (long: region × harmonized indicator × year × value kind
 import pytest
 
 from dagster_project.serving.queries import rows
-from dagster_project.warehouse import connect_readonly
+from dagster_project.common.warehouse import connect_readonly
 from tests.conftest import shared_dir
 
 needs_shared = pytest.mark.skipif(

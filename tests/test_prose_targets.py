@@ -10,16 +10,17 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dagster_project.ingest.common import file_sha256, normalize_text
-from dagster_project.ingest.source_files import read_source_lines
-from dagster_project.ingest.prose_targets import (
+from dagster_project.common.files import file_sha256
+from dagster_project.common.text import normalize_text
+from dagster_project.sources.common.source_files import read_source_lines
+from dagster_project.sources.plans.prose_targets import (
     SOURCE_KIND_ACTION,
     SOURCE_KIND_PROSE,
     TARGET_COLUMNS,
     extract_prose_targets,
     extract_stated_values,
 )
-from dagster_project.ingest.common import OBSERVATION_COLUMNS
+from dagster_project.sources.common.provenance import OBSERVATION_COLUMNS
 
 REPO = Path(__file__).resolve().parents[1]
 PLANS = REPO / "raw" / "plans"
@@ -319,7 +320,7 @@ def test_malformed_target_goes_to_quarantine(text, fragment, tmp_path):
 
 
 def test_document_without_city_title_is_a_source_error(tmp_path):
-    from dagster_project.ingest.common import SourceError
+    from dagster_project.sources.common.provenance import SourceError
 
     doc = tmp_path / "anon.md"
     doc.write_text("# 新型城镇化规划\n\n到2025年，城镇化率达到60%。\n", encoding="utf-8")
@@ -403,7 +404,7 @@ def test_every_prose_unit_has_a_conversion():
     """The extractor accepts a value only with a unit of its vocabulary, which is read from
     raw/reference/units.csv: every accepted unit converts, measure words are told from
     measures, and the pure-ratio rows ('/', 'ratio') are not units printed after a number."""
-    from dagster_project.ingest.prose_targets.vocabulary import vocabulary
+    from dagster_project.sources.plans.prose_targets.vocabulary import vocabulary
 
     units = pl.read_csv(REPO / "raw" / "reference" / "units.csv", infer_schema=False)
     generic = {normalize_text(u or "") for u, code in zip(units["unit_printed"], units["indicator_code"]) if not code}

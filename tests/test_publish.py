@@ -16,14 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from dagster_project import config
-from dagster_project.warehouse import (
-    MANIFEST,
+from dagster_project.common import config
+from dagster_project.publish.exports import MANIFEST
+from dagster_project.publish.atomic import (
     PublishRefused,
+    publish,
+)
+from dagster_project.common.warehouse import (
     build_connection,
     connect_readonly,
     prepare_build,
-    publish,
     published_run_id,
 )
 
@@ -32,12 +34,12 @@ PY = sys.executable
 # run in a child process before its publish: kill -9 itself right before the build file is
 # renamed (marts exported, build file checkpointed; the last fsync before os.replace)
 KILL_BEFORE_RENAME = (
-    "import os, signal\nfrom dagster_project import config, warehouse as w\n_fsync = w._fsync\n"
+    "import os, signal\nfrom dagster_project.common import config, warehouse as w\n_fsync = w._fsync\n"
     "w._fsync = lambda p: os.kill(os.getpid(), signal.SIGKILL) if p == config.layout().build else _fsync(p)\n"
 )
 # kill -9 right after the rename, before the exports are swapped in
 KILL_AFTER_RENAME = (
-    "import os, signal\nfrom dagster_project import warehouse as w\n_settle = w.settle_exports\n"
+    "import os, signal\nfrom dagster_project.common import warehouse as w\n_settle = w.settle_exports\n"
     "w.settle_exports = lambda layout, current=None: os.kill(os.getpid(), signal.SIGKILL) if current else _settle(layout, current)\n"
 )
 # kill -9 in the middle of the exports swap: old exports set aside, new ones not yet in place
@@ -111,7 +113,7 @@ def make_build(run_id: str, n: int) -> None:
 
 def publish_in_child(run_id: str, prelude: str) -> int:
     """publish(run_id) in a child process that runs ``prelude`` first; its return code."""
-    code = prelude + f"from dagster_project import config\nfrom dagster_project.warehouse import publish\npublish(config.layout(), {run_id!r})\n"
+    code = prelude + f"from dagster_project.common import config\nfrom dagster_project.publish.atomic import publish\npublish(config.layout(), {run_id!r})\n"
     return subprocess.run([PY, "-c", code], cwd=ROOT).returncode
 
 
@@ -251,7 +253,7 @@ STAGE_LINES = {
 
 
 def nightly(wh: Path, kill_at: str | None = None, prelude: str = "", args: tuple[str, ...] = ()) -> tuple[int, str]:
-    """Run the nightly as ``python -m dagster_project.run [args]`` does (after ``prelude``) into ``wh``
+    """Run the nightly as ``python -m dagster_project.cli.nightly [args]`` does (after ``prelude``) into ``wh``
     over the committed sources only; kill -9 its process group (the run and its dbt child) when
     a line of its output matches ``kill_at``. Returns (exit code, output)."""
     env = dict(
@@ -259,7 +261,7 @@ def nightly(wh: Path, kill_at: str | None = None, prelude: str = "", args: tuple
         DAGSTER_HOME=str(wh.parent / "dagster_home"),
     )
     (wh.parent / "dagster_home").mkdir(exist_ok=True)
-    code = prelude + f"import sys\nfrom dagster_project.run import main\nsys.exit(main({list(args)!r}))\n"
+    code = prelude + f"import sys\nfrom dagster_project.cli.nightly import main\nsys.exit(main({list(args)!r}))\n"
     p = subprocess.Popen([PY, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          text=True, start_new_session=True)
     out = []

@@ -9,7 +9,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagster_project import quality, quality_batches
+from dagster_project.quality import suites as quality
+from dagster_project.quality import batches as quality_batches
 
 SUITE = {
     "name": "t", "table": "t", "provenance_columns": ["source_file", "source_location"],

@@ -1,4 +1,4 @@
-"""Row batches validated in worker processes (dagster_project/quality_parallel.py, used by
+"""Row batches validated in worker processes (dagster_project/quality/parallel.py, used by
 quality.validate): the same outcome as in one process, on planted rows and on the real observation
 fact table; a dead worker survived; no pool where it does not pay."""
 
@@ -7,9 +7,10 @@ import logging
 import os
 import signal
 
-from dagster_project import quality, quality_parallel
-from dagster_project.quality_parallel import RowBatches
-from dagster_project.warehouse import connect_readonly
+from dagster_project.quality import suites as quality
+from dagster_project.quality import parallel as quality_parallel
+from dagster_project.quality.parallel import RowBatches
+from dagster_project.common.warehouse import connect_readonly
 from tests.test_quality import EXPECTED, PLANTED_SUITE, _planted
 
 LOG = logging.getLogger("test_quality_parallel")
@@ -25,7 +26,7 @@ def test_planted_failures_are_reported_the_same_from_workers(tmp_path, monkeypat
     and their rows in table order are those of one process (and of GX on the whole table)."""
     db = _planted(tmp_path)
     monkeypatch.setenv(quality_parallel.WORKERS_ENV, "2")
-    with caplog.at_level(logging.INFO, logger="dagster_project.quality_parallel"):
+    with caplog.at_level(logging.INFO, logger="dagster_project.quality.parallel"):
         outcome = quality.validate(PLANTED_SUITE, db, batch_rows=1)
     assert "validating 6 batches in this process and 1 worker process(es)" in caplog.text
     assert (outcome.success, outcome.evaluated, outcome.row_count) == (False, 6, 6)
@@ -40,7 +41,7 @@ def test_the_observation_fact_table_gets_one_outcome_however_many_processes(nigh
     monkeypatch.setenv(quality_parallel.WORKERS_ENV, "1")
     alone = quality.validate(suite, path, batch_rows=50_000)
     monkeypatch.setenv(quality_parallel.WORKERS_ENV, "2")
-    with caplog.at_level(logging.INFO, logger="dagster_project.quality_parallel"):
+    with caplog.at_level(logging.INFO, logger="dagster_project.quality.parallel"):
         shared = quality.validate(suite, path, batch_rows=50_000)
     with connect_readonly(path) as con:
         rows = con.execute("select count(*) from marts.fct_indicator_observation").fetchone()[0]

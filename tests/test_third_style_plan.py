@@ -12,9 +12,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dagster_project.ingest.common import file_sha256
-from dagster_project.ingest.plan_tables import parse_plan_tables
-from dagster_project.ingest.prose_targets import extract_prose_targets, extract_stated_values
+from dagster_project.common.files import file_sha256
+from dagster_project.sources.plans.tables import parse_plan_tables
+from dagster_project.sources.plans.prose_targets import extract_prose_targets, extract_stated_values
 
 PLAN = Path(__file__).resolve().parent / "fixtures" / "third_style_plan.md"
 PLAN_ID = "411000-许昌市新型城镇化规划(2021—2035年)"
@@ -136,10 +136,10 @@ def test_two_files_of_one_plan_land_once(tmp_path, monkeypatch):
     import duckdb
     from dagster import DagsterInstance, materialize
 
-    from dagster_project.resources import WarehouseResource
+    from dagster_project.common.resource import WarehouseResource
 
-    from dagster_project import config
-    from dagster_project.assets import ingest
+    from dagster_project.common import config
+    from dagster_project.sources import assets as ingest
 
     plans = tmp_path / "src" / "plans"
     plans.mkdir(parents=True)

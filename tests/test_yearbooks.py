@@ -14,16 +14,17 @@ from xml.sax.saxutils import escape
 import polars as pl
 import pytest
 
-from dagster_project.ingest.common import OBSERVATION_COLUMNS, normalize_label, normalize_text
-from dagster_project.ingest.reference import label_rows
-from dagster_project.ingest.yearbooks import (
+from dagster_project.sources.common.provenance import OBSERVATION_COLUMNS
+from dagster_project.common.text import normalize_label, normalize_text
+from dagster_project.common.reference import label_rows
+from dagster_project.sources.yearbooks.parser import (
     YEARBOOK_EXTRA_SCHEMA,
     parse_yearbook,
     parse_yearbook_grid,
     parse_yearbook_value,
     read_workbook,
 )
-from dagster_project.ingest.yearbook_layout import split_zh_en
+from dagster_project.sources.yearbooks.layout import split_zh_en
 
 from tests.conftest import shared_file
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from dagster_project import config, process
+from dagster_project.common import config, process
 from dagster_project.cli.inspect import export, query, status
 from dagster_project.cli.run import run
 from dagster_project.cli.web import docs, serve
@@ -39,7 +39,7 @@ for command in (run, status, query, export, docs, serve):
 
 def entry() -> None:
     """The ``urban`` console script: :func:`main`, then the process ends with its exit code without
-    tearing its heap down (:func:`dagster_project.process.exit_now`)."""
+    tearing its heap down (:func:`dagster_project.common.process.exit_now`)."""
     try:
         main()  # (click's standalone mode: always ends in SystemExit)
     except SystemExit as done:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from dagster_project import config
+from dagster_project.common import config
 
 LAST_RUN = "last_run.json"
 
@@ -43,7 +43,7 @@ def age(ts: dt.datetime) -> str:
 
 def published_summary(path: Path | None = None) -> dict | None:
     """run id, published_at and mart row counts of the published file (read-only), None when absent."""
-    from dagster_project.warehouse import _open_current
+    from dagster_project.common.warehouse import _open_current
 
     path = path or config.warehouse_path()
     if not path.exists():

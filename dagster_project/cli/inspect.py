@@ -12,7 +12,7 @@ import click
 import duckdb
 from rich.table import Table
 
-from dagster_project import config
+from dagster_project.common import config
 from dagster_project.cli.common import age, console, last_run, published_summary
 
 TABLE_ROWS = 50  # rows `query` shows as a table unless --limit says otherwise
@@ -73,7 +73,7 @@ def query(sql: str, fmt: str, limit: int | None) -> None:
     """Run SQL against the published warehouse, opened read-only (writes are refused).
     Tables are schema-qualified: marts.mart_target_progress, marts.fct_plan_target, …
     SQL '-' reads the statement from standard input."""
-    from dagster_project.warehouse import connect_readonly
+    from dagster_project.common.warehouse import connect_readonly
 
     path = config.warehouse_path()
     if not path.exists():
@@ -113,8 +113,9 @@ def export(dest: Path, formats: tuple[str, ...], tables: tuple[str, ...]) -> Non
     """Export marts of the published warehouse (read-only) into DEST: <table>.parquet / .csv,
     marts.xlsx (tables small enough for a sheet), data_dictionary.csv / .md and the freshness stamp
     published.csv / .parquet. The nightly run publishes the same files in <warehouse dir>/exports/."""
-    from dagster_project.exports import write_exports
-    from dagster_project.warehouse import EXPORT_SCHEMA, _open_current
+    from dagster_project.publish.exports import write_exports
+    from dagster_project.publish.atomic import EXPORT_SCHEMA
+    from dagster_project.common.warehouse import _open_current
 
     path = config.warehouse_path()
     if not path.exists():

@@ -18,7 +18,7 @@ import duckdb
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dagster_project import config
+from dagster_project.common import config
 from dagster_project.cli.common import LAST_RUN, console, logs_dir
 
 STAGES = {
@@ -82,7 +82,7 @@ class Tracker:
         elif kind == "STEP_SUCCESS":  # dbt: every model is done
             self.progress.update(self.tasks[stage], completed=self.progress.tasks[self.tasks[stage]].total)
         elif kind == "STEP_FAILURE":
-            from dagster_project.run import root_cause
+            from dagster_project.cli.nightly import root_cause
 
             self.failed.add(stage)
             self.progress.update(self.tasks[stage], description=f"{STAGES[stage]} (failed)")
@@ -141,7 +141,7 @@ class Tracker:
 def _source_rows(path: Path) -> list[tuple]:
     """(source, files, rows loaded, rows quarantined at load, values quarantined as implausible)
     from marts.mart_load_summary of ``path``, or from raw.load_log when the marts were not built."""
-    from dagster_project.warehouse import _open_current
+    from dagster_project.common.warehouse import _open_current
 
     with _open_current(path) as con:
         try:
@@ -192,7 +192,7 @@ def summary(tracker: Tracker, code: int, message: str, published: bool) -> list[
 
 
 @click.command()
-@click.option("--verbose", is_flag=True, help="Also print every Dagster event (as `python -m dagster_project.run` does).")
+@click.option("--verbose", is_flag=True, help="Also print every Dagster event (as `python -m dagster_project.cli.nightly` does).")
 @click.option("--full", is_flag=True, help=config.FULL_RUN_HELP)
 def run(verbose: bool, full: bool) -> None:
     """Run the nightly job once: ingest every source, dbt build + tests, the GX quality gates,
@@ -216,9 +216,9 @@ def run(verbose: bool, full: bool) -> None:
         logging.captureWarnings(True)
         from dagster import DagsterInstance  # (imports print warnings of their own: into the log too)
 
-        from dagster_project.assets.dbt import dbt_models
+        from dagster_project.transform.assets import dbt_models
         from dagster_project.definitions import defs
-        from dagster_project.run import execute_nightly, published_state, verdict
+        from dagster_project.cli.nightly import execute_nightly, published_state, verdict
 
         progress = Progress(TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                             console=out, disable=not out.is_terminal)

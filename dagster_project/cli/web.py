@@ -10,7 +10,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import click
 from rich.table import Table
 
-from dagster_project import config
+from dagster_project.common import config
 from dagster_project.cli.common import console
 
 SERVED = ("docs", "site", "data_docs", "exports")  # directories next to the warehouse file; nothing else
@@ -20,7 +20,7 @@ SERVED = ("docs", "site", "data_docs", "exports")  # directories next to the war
 def docs() -> None:
     """Build the docs of the published warehouse (dbt docs with every model, the GX Data Docs made
     offline, one index page) and print where they are. All of it opens from disk without network."""
-    from dagster_project.docs_site import build_docs
+    from dagster_project.publish.docs_site import build_docs
 
     try:
         where = build_docs(config.layout())

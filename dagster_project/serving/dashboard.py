@@ -22,7 +22,7 @@ import jinja2
 import plotly
 from markupsafe import Markup
 
-from dagster_project import config
+from dagster_project.common import config
 from dagster_project.serving import queries
 from dagster_project.serving.charts import csv_href, figure
 from dagster_project.serving.panels import (
@@ -39,7 +39,7 @@ from dagster_project.serving.panels import (
 )
 from dagster_project.serving.ranking import province_ranks
 from dagster_project.serving.report import report_context
-from dagster_project.warehouse import connect_readonly
+from dagster_project.common.warehouse import connect_readonly
 
 TEMPLATES = Path(__file__).with_name("templates")
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"

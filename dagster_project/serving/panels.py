@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dagster_project.ingest.reference import read_reference
+from dagster_project.common.reference import read_reference
 
 MISSING = "—"
 LAGGING_ZH = "滞后"

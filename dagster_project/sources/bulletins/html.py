@@ -1,0 +1,362 @@
+"""Statistical bulletins (国民经济和社会发展统计公报): the HTML page (the facts CSV is
+:mod:`dagster_project.sources.bulletins.facts`; whose figure it is, :mod:`.bulletin_regions`).
+
+HTML (``parse_bulletin_html``): the page is reduced to text blocks with the stdlib
+``html.parser`` (scripts/styles dropped, one block per paragraph-like element), blocks
+are cut into sentences at 。, and headline figures are read with *phrase patterns* of
+the usual bulletin wording ("全市生产总值X亿元", "年末常住人口X万人，其中城镇常住人口X万人",
+"常住人口城镇化率为X%", "城镇居民人均可支配收入X元", "城镇新增就业人员X万人",
+"执业（助理）医师X人"), so any
+city's or province's bulletin in that wording works. Region and year come from the
+document title ("濮阳市2025年…统计公报" or "2025年濮阳市…统计公报"). A sentence that
+names another year before the figure ("经最终核实，2024年全市地区生产总值为2025.40亿元")
+gives that year. A figure lands with the vocabulary label that found it (label_scope
+'bulletin'); the label becomes an indicator code in dbt (int_indicator_labels_mapped), like
+every printed label. A figure that matches a phrase but does not parse as a number goes to
+quarantine with the sentence.
+
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from html.parser import HTMLParser
+from pathlib import Path
+
+import polars as pl
+
+from dagster_project.sources.common.provenance import (
+    ObservationRows,
+    QuarantineRow,
+    SourceError,
+)
+from dagster_project.common.files import file_sha256
+from dagster_project.common.text import normalize_text
+from dagster_project.sources.common.cells import parse_number
+from dagster_project.sources.common.source_files import read_source_bytes
+from dagster_project.sources.bulletins.regions import figure_subject, region_names
+from dagster_project.common.reference import RegionLookup, label_rows, read_reference, region_lookup
+
+HTML_KIND = "bulletin_html"
+LABEL_SCOPE = "bulletin"  # source_scope of the vocabulary in raw/reference/indicator_label_map.csv
+
+# "…2025年濮阳市国民经济和社会发展统计公报" / "濮阳市2025年国民经济与社会发展统计公报"
+_BULLETIN = r"国民经济(?:和|与)社会发展统计公报"
+TITLE_RES = (
+    re.compile(rf"(?P<year>\d{{4}})年(?P<region>[\u4e00-\u9fff]{{2,12}}?){_BULLETIN}"),
+    re.compile(rf"(?P<region>[\u4e00-\u9fff]{{2,12}}?)(?P<year>\d{{4}})年{_BULLETIN}"),
+)
+
+# ---------------------------------------------------------------------------
+# Vocabulary: the printed labels of raw/reference/indicator_label_map.csv (scope
+# 'bulletin'), each with the printed units raw/reference/units.csv converts to the
+# catalogue unit of its indicator. A label may carry a context qualifier in brackets,
+# "城镇人口[常住]": it is printed without a population basis and only counts when the
+# nearest basis named before it in the paragraph (常住 or 户籍) is the qualifier.
+# ---------------------------------------------------------------------------
+
+# between a label and its number: a closing bracket, footnote marks "[3]", a short aside
+# "(GDP)" / "(不含铁门关市)", a colon and a linking verb
+_LINK = r"\)?(?:\[\d{1,2}\]|\([^()\d]{1,15}\))*:?(?:为|达到|达|是|共|总计|修订为)?(?:\[\d{1,2}\])?"
+_VALUE = r"(?P<value>(?:约|近|超过)?[^,;。、:()\[\]\u4e00-\u9fff%]{1,20}?)"
+_QUALIFIER_RE = re.compile(r"^(?P<printed>.+?)\[(?P<qualifier>[^\]]+)\]$")
+_BASIS_RE = re.compile(r"常住|户籍")
+_YEAR_IN_TEXT = re.compile(r"(\d{4})年")
+
+
+@dataclass(frozen=True)
+class Label:
+    """One printed bulletin label and how its figure is read."""
+
+    key: str  # as in the mapping file (normalized): printed label + optional [qualifier]
+    printed: str  # normalized text searched for
+    qualifier: str | None
+    indicator_code: str  # only to know the units its figure may be printed in
+    unit_re: str  # printed units, longest first; a ratio may be printed "X:1" or bare
+
+    def tail(self) -> re.Pattern:
+        return re.compile(f"{_LINK}{_VALUE}(?P<unit>{self.unit_re})")
+
+
+@lru_cache(maxsize=1)
+def vocabulary() -> tuple[Label, ...]:
+    """Bulletin labels from the one label mapping file, longest printed label first."""
+    catalogue = {r["indicator_code"]: r["canonical_unit"] for r in read_reference("indicators").iter_rows(named=True)}
+    units = read_reference("units").to_dicts()
+    labels = []
+    for row in label_rows(LABEL_SCOPE):
+        key, code = row["label_key"], row["indicator_code"]
+        canonical = catalogue.get(code)
+        m = _QUALIFIER_RE.match(key)
+        printed, qualifier = (m.group("printed"), m.group("qualifier")) if m else (key, None)
+        if canonical == "ratio":
+            unit_re = r":1|(?=[,;。)]|$)"
+        else:
+            printed_units = {
+                normalize_text(u["unit_printed"]) for u in units
+                if u["canonical_unit"] == canonical and (u["indicator_code"] or code) == code
+                and normalize_text(u["unit_printed"]) not in ("", "/", "ratio")
+            }
+            if not printed_units:
+                raise SourceError("indicator_label_map.csv", key, f"no printed unit converts to {canonical!r} ({code})")
+            unit_re = "|".join(re.escape(u) for u in sorted(printed_units, key=len, reverse=True))
+        labels.append(Label(key, printed, qualifier, code, unit_re))
+    return tuple(sorted(labels, key=lambda lab: len(lab.printed), reverse=True))
+
+
+@dataclass
+class BulletinResult:
+    observations: pl.DataFrame
+    quarantine: list[QuarantineRow]
+    summary: dict
+
+
+# ---------------------------------------------------------------------------
+# HTML -> text blocks
+# ---------------------------------------------------------------------------
+
+_BLOCK_TAGS = {"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th",
+               "table", "section", "article", "br", "title", "header", "footer", "option", "select", "blockquote"}
+_SKIP_TAGS = {"script", "style", "noscript", "template"}
+
+
+class _TextBlocks(HTMLParser):
+    """Collects (source line, text) per block-level element; inline tags are joined."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[tuple[int, str]] = []
+        self._buf: list[str] = []
+        self._line: int | None = None
+        self._skip = 0
+
+    def _flush(self):
+        text = "".join(self._buf).strip()
+        if text:
+            self.blocks.append((self._line or 0, text))
+        self._buf, self._line = [], None
+
+    def handle_starttag(self, tag, attrs):
+        if tag in _SKIP_TAGS:
+            self._skip += 1
+        elif tag in _BLOCK_TAGS:
+            self._flush()
+
+    def handle_endtag(self, tag):
+        if tag in _SKIP_TAGS:
+            self._skip = max(0, self._skip - 1)
+        elif tag in _BLOCK_TAGS:
+            self._flush()
+
+    def handle_data(self, data):
+        if self._skip or not data.strip():
+            if data and not self._skip and self._buf:
+                self._buf.append(" ")
+            return
+        if self._line is None:
+            self._line = self.getpos()[0]
+        self._buf.append(data)
+
+    def close(self):
+        super().close()
+        self._flush()
+
+
+def html_blocks(html: str) -> list[tuple[int, str]]:
+    parser = _TextBlocks()
+    parser.feed(html)
+    parser.close()
+    return parser.blocks
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences ending with 。 (the ending kept); a trailing fragment counts as one."""
+    parts = re.findall(r"[^。]+。?", text)
+    return [" ".join(p.split()) for p in parts if p.strip()]
+
+
+# ---------------------------------------------------------------------------
+# Title -> region and year
+# ---------------------------------------------------------------------------
+
+_TITLE_TAG_RE = re.compile(r"<title[^>]*>(.*?)</title>", re.S | re.I)
+_YEAR_RE = re.compile(r"(20\d{2}|19\d{2})年")
+
+
+def find_title(blocks: list[tuple[int, str]]) -> tuple[int, str, int]:
+    """(line, region name, year) from the first text naming '…YYYY年…统计公报'.
+
+    Titles are often split over two elements ("昆明市2025年国民经济" / "和社会发展统计公报"),
+    so each block is also read joined with the next one.
+    """
+    texts = [normalize_text(text) for _, text in blocks]
+    candidates = list(zip(blocks, texts)) + [(b, t + nxt) for b, t, nxt in zip(blocks, texts, texts[1:])]
+    for (line, _), text in candidates:
+        for rx in TITLE_RES:
+            m = rx.search(text)
+            if m:
+                return line, m.group("region"), int(m.group("year"))
+    raise LookupError("no title '…YYYY年…国民经济和社会发展统计公报' found")
+
+
+def find_quoted_title(html: str, lookup: RegionLookup) -> tuple[str, int] | None:
+    """A news page that quotes a bulletin: (region name, year) when its <title> names exactly
+    one prefecture-level region and a year ("2025年昆明全市常住人口874.4万…_昆明信息港")."""
+    m = _TITLE_TAG_RE.search(html)
+    if not m:
+        return None
+    title = normalize_text(re.sub(r"<[^>]+>", "", m.group(1)))
+    year = _YEAR_RE.search(title)
+    names = region_names(lookup).prefecture_names_in(title)
+    if not year or len(set(names.values())) != 1:
+        return None
+    return max(names, key=len), int(year.group(1))
+
+
+def _region_code(name: str, lookup: RegionLookup) -> str | None:
+    """The prefecture (or province) a title names; words run into the name from the left
+    ("正文克孜勒苏柯尔克孜自治州") are dropped, longest name first."""
+    n = normalize_text(name)
+    for i in range(len(n) - 1):
+        code = lookup.code_for(n[i:], levels=("prefecture",)) or lookup.code_for(n[i:], levels=("province",))
+        if code:
+            return code
+    return None
+
+
+# ---------------------------------------------------------------------------
+# HTML bulletin
+# ---------------------------------------------------------------------------
+
+
+def extract_figures(sentence: str, context: str = "") -> list[dict]:
+    """Every labelled figure in one sentence: label (with its resolved qualifier), value text,
+    unit, the last year named before it and the sentence text before the label.
+
+    Label occurrences inside a longer label are not figures of their own (人均地区生产总值
+    holds 地区生产总值, 常住人口城镇化率 holds 常住人口). ``context`` is the paragraph text
+    before the sentence, where a qualified label looks for its population basis.
+    """
+    text = normalize_text(sentence)
+    spans: list[tuple[int, int, Label]] = []
+    for label in vocabulary():
+        for m in re.finditer(re.escape(label.printed), text):
+            spans.append((m.start(), m.end(), label))
+    spans = [s for s in spans if not any(o[0] <= s[0] and s[1] <= o[1] and o[1] - o[0] > s[1] - s[0] for o in spans)]
+    found: list[dict] = []
+    for start, end, label in sorted(spans, key=lambda s: (s[0], -len(s[2].key))):
+        if label.qualifier is not None:
+            bases = _BASIS_RE.findall(normalize_text(context) + text[:end])
+            if not bases or bases[-1] != label.qualifier:
+                continue
+        m = label.tail().match(text, end)
+        if not m or any(f["start"] == start for f in found):
+            continue
+        years = _YEAR_IN_TEXT.findall(text[:start])
+        unit = m.group("unit")
+        found.append({
+            "label": label.key,
+            "value_raw": m.group("value"),
+            "unit": "ratio" if label.unit_re.startswith(":1") else unit,
+            "year_in_text": int(years[-1]) if years else None,
+            "start": start,
+            "before": text[:start],
+        })
+    return found
+
+
+def parse_bulletin_html_text(
+    html: str, *, source_file: str, source_sha256: str, lookup: RegionLookup | None = None
+) -> BulletinResult:
+    """Parse bulletin HTML given as text (see :func:`parse_bulletin_html`)."""
+    lookup = lookup or region_lookup()
+    blocks = html_blocks(html)
+    title_kind = "bulletin"
+    try:
+        title_line, region_name, year = find_title(blocks)
+    except LookupError as exc:
+        quoted = find_quoted_title(html, lookup)
+        if quoted is None:
+            raise SourceError(source_file, None, f"{exc}, and the page title names no single prefecture and year "
+                              "(not a bulletin, nor a page quoting one)") from exc
+        (region_name, year), title_line, title_kind = quoted, 1, "quoted"
+    region_code = _region_code(region_name, lookup)
+    if region_code is None:
+        raise SourceError(source_file, title_line, f"region {region_name!r} of the title is not in regions.csv")
+    obs = ObservationRows(HTML_KIND, source_file, source_sha256, LABEL_SCOPE)
+    quarantine: list[QuarantineRow] = []
+    counts = dict(blocks=len(blocks), sentences=0, figures_matched=0, figures_of_counties=0, figures_unattributed=0)
+    for line, text in blocks:
+        context = ""
+        for k, sentence in enumerate(split_sentences(text), start=1):
+            counts["sentences"] += 1
+            seen: dict[str, int] = {}
+            for fig in extract_figures(sentence, context):
+                counts["figures_matched"] += 1
+                subject, why_not = figure_subject(fig["before"], region_code, lookup)
+                if subject is None:
+                    counts["figures_unattributed"] += 1  # whose figure it is is unclear: not published
+                    continue
+                counts["figures_of_counties"] += subject != region_code
+                seen[fig["label"]] = seen.get(fig["label"], 0) + 1
+                location = f"line {line} sentence {k}" + (f" figure {seen[fig['label']]}" if seen[fig["label"]] > 1 else "")
+                value = parse_number(fig["value_raw"])
+                if value is None:
+                    quarantine.append(QuarantineRow(
+                        HTML_KIND, source_file, source_sha256, location,
+                        f"figure for {fig['label']!r} is not a number: {fig['value_raw']!r}", sentence))
+                    continue
+                obs.add(source_location=location, verbatim=sentence,
+                        region_name_raw=region_name if subject == region_code else lookup.get(subject)["region_name"],
+                        region_code=subject, year=fig["year_in_text"] or year, indicator_label_raw=fig["label"],
+                        unit_raw=fig["unit"], value_raw=fig["value_raw"], value=value)
+            context += sentence
+    df = obs.frame()
+    summary = {"file": source_file, "region_code": region_code, "region_name": region_name, "year": year,
+               "title_line": title_line, "title_kind": title_kind, **counts, "observations": df.height,
+               "quarantined": len(quarantine)}
+    return BulletinResult(df, quarantine, summary)
+
+
+# ---------------------------------------------------------------------------
+# Bytes -> text: the charset the page declares
+# ---------------------------------------------------------------------------
+
+_META_CHARSET_RE = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+# GB2312 and GBK pages routinely use characters of their superset; decode them as GB18030
+_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "gb_2312-80": "gb18030", "x-gbk": "gb18030"}
+
+
+def decode_html(raw: bytes, source_file: str) -> tuple[str, str]:
+    """(text, charset) of an HTML page: a BOM first, then the charset its <meta> declares
+    (within the first 4 KB, as browsers look), else UTF-8. Bytes that are invalid in that
+    charset are a SourceError naming the charset, line and byte offset."""
+    declared = raw.startswith(codecs.BOM_UTF8)
+    if declared:
+        charset, raw = "utf-8", raw[len(codecs.BOM_UTF8):]
+    else:
+        m = _META_CHARSET_RE.search(raw[:4096])
+        declared = m is not None
+        charset = m.group(1).decode("ascii").lower() if m else "utf-8"
+    try:
+        codec = codecs.lookup(_SUPERSETS.get(charset, charset)).name
+    except LookupError as exc:
+        raise SourceError(source_file, None, f"declared charset {charset!r} is unknown") from exc
+    try:
+        return raw.decode(codec), charset
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        how = "declared" if declared else "assumed: no charset declared"
+        raise SourceError(source_file, line, f"not valid {charset} ({how}) at byte {exc.start}: {exc.reason}") from exc
+
+
+def parse_bulletin_html(path: str | Path, lookup: RegionLookup | None = None) -> BulletinResult:
+    """Headline figures of a statistical-bulletin HTML page, each with its sentence."""
+    path = Path(path)
+    html, charset = decode_html(read_source_bytes(path, HTML_KIND), path.name)
+    result = parse_bulletin_html_text(html, source_file=path.name, source_sha256=file_sha256(path), lookup=lookup)
+    result.summary["charset"] = charset
+    return result

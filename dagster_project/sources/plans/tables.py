@@ -1,0 +1,363 @@
+"""Indicator tables (专栏1 …) in plan documents → one row per printed cell.
+
+The parser *finds* indicator tables in the document text; nothing about a particular
+document is hard-coded. A table is recognised by its header line: a label column
+(指标 / 指标名称) and at least two year columns ("2020 年", "2025年"), separated by
+tabs (濮阳 layout) or pipes (菏泽 layout). The header decides the column roles:
+
+* ``指标`` / ``指标名称``  → indicator label (a trailing bracket is the unit: 常住人口城镇化率（%）)
+* ``单位``                → unit column (菏泽)
+* ``序号``                → sequence number; gaps in it mean a truncated/garbled table
+* ``NNNN 年``             → one column per year; the first year column is the baseline,
+                            later ones are targets
+* ``类别`` / ``领域`` / ``分类`` → group column; an empty cell (a merged cell) keeps the group above
+* ``属性`` / ``指标属性``    → attribute column: 约束性 → ``is_binding`` true, 预期性 → false
+* any other column        → kept as printed in ``attributes`` (JSON: header → cell, with 属性),
+                            never a reason to reject the table
+* a leading cell *before* the 序号 that the header does not name is a group label
+  (菏泽: 智慧化/绿色化/均衡化/双向化); it carries forward to the following rows.
+
+Markdown separator rows (``|---|---|``) are skipped; a row that lacks only its trailing
+attribute/extra cells is padded with empty ones. A unit cell printed as a dash (— / -) means
+"no unit": its ``unit_key`` is empty, like an empty unit (a ratio, normalized in dbt).
+
+Cumulative ``[ ]`` cells get ``period_start``/``period_end`` from the table's own note:
+"[ ]内为五年累计数" → the five years ending at the column's year. A note without a length
+("[ ]内为累计数据") leaves them null; ``raw/reference/cumulative_periods.csv`` holds the
+exceptions, with their reasoning, keyed by plan id.
+
+The plan's city and id come from :mod:`plan_identity` (the rule the prose reader shares).
+
+The table ends at its note line (注：…), or at the first non-blank line that is not a
+row of the table. Blank lines inside a table are skipped (the converted 濮阳 table has one).
+
+Table reference (专栏N) and caption: the nearest ``专栏 N …`` line just above the header;
+where the conversion separated the caption from its table (菏泽: the caption survives
+only in the table of contents, glued to the first header cell), the 专栏 whose caption
+mentions 指标 is used.
+
+Errors: a header with no rows, a table that runs into the end of the file, a row with
+the wrong number of cells, a gap in 序号 → :class:`SourceError` naming file and line
+(whole table unusable) or a quarantine row (one row/cell unusable). A cell that is not
+a number, comparator+number, [cumulative], relative phrase or dash is quarantined; it
+never becomes a number.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from dagster_project.sources.common.provenance import (
+    QuarantineRow,
+    SourceError,
+)
+from dagster_project.common.files import file_sha256
+from dagster_project.common.text import (
+    normalize_label,
+    normalize_text,
+)
+from dagster_project.sources.common.cells import (
+    parse_cell,
+    split_label_unit,
+)
+from dagster_project.sources.common.source_files import read_source_lines
+from dagster_project.sources.plans.identity import plan_identity
+
+SOURCE_KIND = "plan_table"
+
+_YEAR_HEADER_RE = re.compile(r"^((?:19|20)\d{2})\s*年?$")
+_ZHUANLAN_RE = re.compile(r"专栏\s*(\d+)\s*[：:]?\s*(.*)")
+NOTE_RE = re.compile(r"^\s*[*#\s]*注\s*[：:]")
+_SEPARATOR_CELL_RE = re.compile(r"^:?-{3,}:?$")
+_NOTE_PERIOD_RE = re.compile(r"\[\]内[^;；。]*?(\d+|[一二三四五六七八九十]+)年累计")
+_ZH_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)}
+_GROUP_HEADERS = {"类别", "领域", "分类"}
+_ATTRIBUTE_HEADERS = {"属性", "指标属性"}
+
+CELL_COLUMNS = {
+    "plan_id": pl.Utf8,
+    "plan_region_code": pl.Utf8,
+    "source_file": pl.Utf8,
+    "source_sha256": pl.Utf8,
+    "table_ref": pl.Utf8,
+    "table_caption": pl.Utf8,
+    "table_header_line": pl.Int64,
+    "table_note": pl.Utf8,
+    "row_number": pl.Int64,
+    "line_number": pl.Int64,
+    "group_label": pl.Utf8,
+    "indicator_label": pl.Utf8,
+    "label_key": pl.Utf8,
+    "unit_printed": pl.Utf8,
+    "unit_key": pl.Utf8,
+    "year": pl.Int64,
+    "column_kind": pl.Utf8,
+    "cell_text": pl.Utf8,
+    "row_text": pl.Utf8,
+    "value": pl.Float64,
+    "comparator": pl.Utf8,
+    "is_cumulative": pl.Boolean,
+    "period_start": pl.Int64,
+    "period_end": pl.Int64,
+    "is_relative": pl.Boolean,
+    "relative_to": pl.Utf8,
+    "is_missing": pl.Boolean,
+    "is_binding": pl.Boolean,
+    "attributes": pl.Utf8,
+}
+
+
+@dataclass
+class PlanTablesResult:
+    plan_id: str
+    region_code: str
+    source_file: str
+    source_sha256: str
+    cells: pl.DataFrame
+    quarantine: list[QuarantineRow] = field(default_factory=list)
+    tables: list[dict] = field(default_factory=list)  # one summary dict per table found
+
+
+def split_row(line: str) -> list[str] | None:
+    """Split a table line into cells (pipe or tab separated); None if it is not a row."""
+    if "|" in line:
+        cells = line.split("|")
+    elif "\t" in line:
+        cells = line.split("\t")
+    else:
+        return None
+    cells = [c.strip() for c in cells]
+    # a leading pipe ("| a | b |") yields an empty first cell
+    if line.lstrip().startswith("|") and cells and cells[0] == "":
+        cells = cells[1:]
+    return cells
+
+
+def _strip_trailing_empty(cells: list[str], keep: int) -> list[str]:
+    cells = list(cells)
+    while len(cells) > keep and cells[-1] == "":
+        cells.pop()
+    return cells
+
+
+def _header_roles(cells: list[str]) -> dict | None:
+    """Column roles if these cells are an indicator-table header (one 指标 column and at
+    least two ascending year columns), else None. Roles: (role, year or printed header)."""
+    roles: list[tuple[str, int | str | None]] = []
+    for k, c in enumerate(_strip_trailing_empty(cells, 0)):
+        n = normalize_text(c)
+        m = _YEAR_HEADER_RE.match(n)
+        if m:
+            roles.append(("year", int(m.group(1))))
+        elif n == "序号":
+            roles.append(("seq", None))
+        elif n in _GROUP_HEADERS:
+            roles.append(("group", None))
+        elif n in _ATTRIBUTE_HEADERS:
+            roles.append(("attribute", c.strip()))
+        elif n.startswith("指标"):
+            roles.append(("label", None))
+        elif n == "单位":
+            roles.append(("unit", None))
+        else:
+            roles.append(("extra", c.strip() or f"column {k + 1}"))
+    years = [y for r, y in roles if r == "year"]
+    if len(years) < 2 or years != sorted(years) or [r for r, _ in roles].count("label") != 1:
+        return None
+    return {"roles": roles, "years": years}
+
+
+def _note_period_years(note: str | None) -> int | None:
+    """"[ ]内为五年累计数" → 5: how many years (ending at the column's year) a [ ] value covers."""
+    m = _NOTE_PERIOD_RE.search(normalize_text(note or "").replace("［", "[").replace("］", "]"))
+    if not m:
+        return None
+    n = m.group(1)
+    return int(n) if n.isdigit() else _ZH_DIGITS.get(n)
+
+
+def _binding(attribute: str) -> bool | None:
+    """约束性 (binding) → True, 预期性 (expected) → False, anything else → None."""
+    n = normalize_text(attribute)
+    return True if "约束" in n else False if "预期" in n else None
+
+
+def _find_caption(lines: list[str], header_idx: int, used: set[str]) -> tuple[str | None, str | None]:
+    # nearest 专栏 line within 3 non-blank lines above the header
+    seen = 0
+    for j in range(header_idx - 1, -1, -1):
+        if not lines[j].strip():
+            continue
+        seen += 1
+        m = _ZHUANLAN_RE.search(lines[j])
+        if m:
+            return f"专栏{int(m.group(1))}", m.group(2).strip().strip("\t ").strip() or None
+        if seen >= 3:
+            break
+    # caption separated from the table (TOC only): the 专栏 whose caption mentions 指标
+    for line in lines:
+        m = _ZHUANLAN_RE.search(line)
+        if m and "指标" in m.group(2) and f"专栏{int(m.group(1))}" not in used:
+            caption = re.sub(r"序号$", "", m.group(2).strip()).strip()
+            return f"专栏{int(m.group(1))}", caption
+    return None, None
+
+
+def parse_plan_tables(path: str | Path) -> PlanTablesResult:
+    """Find and parse every indicator table of one plan document."""
+    path = Path(path)
+    lines = read_source_lines(path, "plan")
+    sha = file_sha256(path)
+    fname = path.name
+    plan = plan_identity(lines, fname)
+
+    rows: list[dict] = []
+    quarantine: list[QuarantineRow] = []
+    tables: list[dict] = []
+    used_refs: set[str] = set()
+
+    def q(line_no: int, reason: str, verbatim: str) -> None:
+        quarantine.append(QuarantineRow(SOURCE_KIND, fname, sha, f"line {line_no}", reason, verbatim))
+
+    i = 0
+    while i < len(lines):
+        cells = split_row(lines[i])
+        header = _header_roles(cells) if cells else None
+        if not header:
+            i += 1
+            continue
+        header_line = i + 1
+        table_ref, caption = _find_caption(lines, i, used_refs)
+        table_ref = table_ref or f"table@{header_line}"
+        used_refs.add(table_ref)
+        roles = header["roles"]
+        kinds = [r for r, _ in roles]
+        n_expected = len(roles)
+        seq_pos = kinds.index("seq") if "seq" in kinds else None
+        group = None
+        last_seq = 0
+        n_rows = 0
+        note = None
+        j = i + 1
+        ended = False
+        table_rows: list[tuple[int, list[str]]] = []
+        while j < len(lines):
+            line = lines[j]
+            if not line.strip():
+                j += 1
+                continue
+            if NOTE_RE.match(line):
+                note = line.strip().strip("\t").strip()
+                ended = True
+                j += 1
+                break
+            c = split_row(line)
+            if c is None or len([x for x in c if x]) < 2:
+                ended = True
+                break
+            if not all(_SEPARATOR_CELL_RE.match(x) for x in c if x):  # markdown |---|---|
+                table_rows.append((j + 1, c))
+            j += 1
+        if not ended:
+            raise SourceError(fname, header_line, f"indicator table {table_ref} runs to the end of the file without a note or following text: document truncated?")
+        if not table_rows:
+            raise SourceError(fname, header_line, f"indicator table {table_ref} has a header but no rows")
+        period_years = _note_period_years(note)
+
+        for line_no, c in table_rows:
+            c = _strip_trailing_empty(c, 0)  # an empty last cell is a missing cell, not a value
+            row_group = None
+            if len(c) == n_expected + 1 and seq_pos is not None and parse_cell(c[0]).value is None:
+                row_group, c = c[0], c[1:]
+            if len(c) < n_expected and all(k in ("group", "attribute", "extra") for k in kinds[len(c):]):
+                c = c + [""] * (n_expected - len(c))  # empty trailing attribute cells
+            if len(c) != n_expected:
+                q(line_no, f"{table_ref}: expected {n_expected} cells ({', '.join(kinds)}), found {len(c)}: row truncated or garbled", lines[line_no - 1])
+                last_seq += 1  # the quarantined row still took its place in the 序号 sequence
+                continue
+            if "group" in kinds:
+                row_group = c[kinds.index("group")] or None  # empty: merged with the cell above
+            if row_group:
+                group = normalize_text(row_group)
+            n_rows += 1
+            row_number = n_rows
+            if seq_pos is not None:
+                seq = parse_cell(c[seq_pos]).value
+                if seq is None or seq != int(seq):
+                    q(line_no, f"{table_ref}: sequence number {c[seq_pos]!r} is not an integer", lines[line_no - 1])
+                    continue
+                if int(seq) != last_seq + 1:
+                    q(line_no, f"{table_ref}: sequence jumps from {last_seq} to {int(seq)} (rows missing: truncated or garbled table)", lines[line_no - 1])
+                last_seq = int(seq)
+                row_number = int(seq)
+            label, unit = split_label_unit(c[kinds.index("label")])
+            if "unit" in kinds:
+                unit = c[kinds.index("unit")]
+            unit = (unit or "").strip() or None
+            if not normalize_text(label):
+                q(line_no, f"{table_ref}: empty indicator label", lines[line_no - 1])
+                continue
+            attributes = {name: c[k] for k, (role, name) in enumerate(roles) if role in ("attribute", "extra") and c[k]}
+            binding = next((_binding(c[k]) for k, role in enumerate(kinds) if role == "attribute"), None)
+            first_year = header["years"][0]
+            for k, (role, year) in enumerate(roles):
+                if role != "year":
+                    continue
+                cv = parse_cell(c[k])
+                if cv.error:
+                    q(line_no, f"{table_ref} row {row_number} ({label}) {year}: {cv.error}", c[k])
+                    continue
+                cumulative_period = cv.is_cumulative and period_years is not None
+                rows.append(
+                    {
+                        "plan_id": plan.plan_id,
+                        "plan_region_code": plan.city_code,
+                        "source_file": fname,
+                        "source_sha256": sha,
+                        "table_ref": table_ref,
+                        "table_caption": caption,
+                        "table_header_line": header_line,
+                        "table_note": note,
+                        "row_number": row_number,
+                        "line_number": line_no,
+                        "group_label": group,
+                        "indicator_label": label,
+                        "label_key": normalize_label(label),
+                        "unit_printed": unit,
+                        "unit_key": "" if unit is None or parse_cell(unit).is_missing else normalize_text(unit),
+                        "year": year,
+                        "column_kind": "baseline" if year == first_year else "target",
+                        "cell_text": c[k],
+                        "row_text": lines[line_no - 1].strip(),
+                        "value": cv.value,
+                        "comparator": cv.comparator,
+                        "is_cumulative": cv.is_cumulative,
+                        "period_start": year - period_years + 1 if cumulative_period else None,
+                        "period_end": year if cumulative_period else None,
+                        "is_relative": cv.is_relative,
+                        "relative_to": cv.relative_to,
+                        "is_missing": cv.is_missing,
+                        "is_binding": binding,
+                        "attributes": json.dumps(attributes, ensure_ascii=False) if attributes else None,
+                    }
+                )
+        tables.append({"table_ref": table_ref, "caption": caption, "header_line": header_line, "rows": n_rows,
+                       "years": header["years"], "note": note, "period_years": period_years})
+        i = j
+
+    if not tables:
+        raise SourceError(fname, None, "no indicator table found (a header line with 指标 and at least two year columns)")
+    return PlanTablesResult(
+        plan_id=plan.plan_id,
+        region_code=plan.city_code,
+        source_file=fname,
+        source_sha256=sha,
+        cells=pl.DataFrame(rows, schema=CELL_COLUMNS),
+        quarantine=quarantine,
+        tables=tables,
+    )

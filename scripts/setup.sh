@@ -15,6 +15,6 @@ if [ "$(cat .venv/.installed 2>/dev/null)" != "$WANT" ]; then
   echo "$WANT" > .venv/.installed
 fi
 # The dbt manifest is built explicitly (Dagster loads it; it is never built at import time), with the
-# --vars of the configured warehouse (dagster_project/resources.py), as the nightly passes them;
+# --vars of the configured warehouse (dagster_project/transform/project.py), as the nightly passes them;
 # skipped when the project files and vars are those of the manifest already there.
 .venv/bin/python -m dagster_project.transform.project >/dev/null

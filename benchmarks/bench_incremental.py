@@ -1,4 +1,4 @@
-"""Incremental runs: what the parse cache, the incremental nightly (build_state.py) and the yearbook sensor save,
+"""Incremental runs: what the parse cache, the incremental nightly (transform/build_state.py) and the yearbook sensor save,
 on this machine (a script, not a test).
 
 Usage: .venv/bin/python benchmarks/bench_incremental.py [--workdir DIR]

@@ -5,11 +5,11 @@ Usage: .venv/bin/python benchmarks/bench_publish.py WAREHOUSE.duckdb [--repeat N
 The file is copied to ``DIR/indicators.duckdb.build`` (what publish exports from: a checkpointed
 build file), then, ``--repeat`` times (median printed):
 
-* the parts of ``warehouse._export_marts``, each timed on its own in the order publish runs them:
+* the parts of ``atomic._export_marts``, each timed on its own in the order publish runs them:
   a Parquet file per mart (plus its row count), a CSV per mart (the largest one apart), the freshness
   stamp and data dictionary, ``marts.xlsx``, ``manifest.json``, fsync of every exported file and
   of the directory, and fsync of the build file before the rename;
-* the whole: ``warehouse._export_marts`` into a fresh directory, then fsync of the build file (what
+* the whole: ``atomic._export_marts`` into a fresh directory, then fsync of the build file (what
   ``publish`` does between its checkpoint and the rename).
 
 Prints a table; writes nothing else.
@@ -30,10 +30,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from dagster_project.publish import exports  # noqa: E402
-from dagster_project.common import warehouse
+from dagster_project.common import warehouse  # noqa: E402
+from dagster_project.publish import atomic, exports  # noqa: E402
 
-SCHEMA = warehouse.EXPORT_SCHEMA
+SCHEMA = atomic.EXPORT_SCHEMA
 
 
 def parts(build: Path, target: Path) -> dict[str, float]:
@@ -61,7 +61,7 @@ def parts(build: Path, target: Path) -> dict[str, float]:
         stamp, dictionary = timed("stamp + data dictionary", exports.write_dictionary, con, target, SCHEMA, counts,
                                   ("csv", "xlsx"))
         timed("marts.xlsx", exports.write_workbook, con, target / "marts.xlsx", SCHEMA, counts, stamp, dictionary)
-    timed("manifest.json", (target / warehouse.MANIFEST).write_text, json.dumps({"rows": counts}), "utf-8")
+    timed("manifest.json", (target / exports.MANIFEST).write_text, json.dumps({"rows": counts}), "utf-8")
     timed("fsync exports (files + dir)", lambda: [warehouse._fsync(f) for f in [*target.iterdir(), target]])
     timed("fsync build file", warehouse._fsync, build)
     return times
@@ -69,7 +69,7 @@ def parts(build: Path, target: Path) -> dict[str, float]:
 
 def whole(build: Path, target: Path) -> float:
     started = time.perf_counter()
-    warehouse._export_marts(build, target, {"run_id": "bench", "published_at": "bench"})
+    atomic._export_marts(build, target, {"run_id": "bench", "published_at": "bench"})
     warehouse._fsync(build)
     return time.perf_counter() - started
 

@@ -24,7 +24,7 @@ from dagster_project.sources.yearbooks.sensor import yearbook_files_sensor, year
 from dagster_project.transform.assets import dbt_models
 from dagster_project.transform.project import dbt_resource
 
-config.export_env()  # the EnvVar resolves at run start; unset means the default path (config.py)
+config.export_env()  # the EnvVar resolves at run start; unset means the default path (common/config.py)
 
 all_assets = [  # one folder per stage: sources/<kind>, transform (dbt), publish, serving
     *SOURCE_ASSETS,

@@ -56,7 +56,7 @@ class Tracker:
         self.checks: list[dict] = []
         self.warnings: Counter = Counter()
         self.steps: set[str] = set()  # steps that started
-        self.work: Counter = Counter()  # what this run did and what it kept (incremental: build_state.py)
+        self.work: Counter = Counter()  # what this run did and what it kept (incremental: transform/build_state.py)
 
     def __call__(self, entry) -> None:
         ev = entry.dagster_event

@@ -2,7 +2,7 @@
 
 GX validates a batch in Python, on one core: ~2.4 s per 500,000 rows of ``fct_indicator_observation``,
 173 s of the national x100 nightly (28.6 M rows) while the machine's other core waited. Here a
-table's batches are ranges of its ``rowid`` (``quality_batches.rowid_ranges``: the table order),
+table's batches are ranges of its ``rowid`` (``batches.rowid_ranges``: the table order),
 validated by the run's process and ``n`` worker processes, each reading its own batches from the
 database file (read-only; DuckDB reads a rowid range without scanning the rest). Nothing but a range
 goes to a worker: sending it the batch itself (an Arrow table of ~180 MB, pickled) made two
@@ -11,7 +11,7 @@ the next batch whenever it is free (the first one always: its result carries the
 a worker that is still starting leaves more to it. Workers are ``spawn``-ed (the run's process has
 threads) and import Great Expectations when they start (~2.5 s). A result comes back pickled
 (counts and at most ``MAX_ROWS_REPORTED`` rows per expectation) and the results are handed back in
-batch order, so what ``quality_batches.merged`` makes of them (counts summed, the first unexpected
+batch order, so what ``batches.merged`` makes of them (counts summed, the first unexpected
 rows in table order) is what one process gives.
 
 A worker that dies (killed, out of memory) breaks the pool: its batches, and every later one, are

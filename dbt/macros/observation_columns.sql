@@ -1,4 +1,4 @@
-{#- The common columns of every raw.*_observations table (dagster_project/ingest/common.py
+{#- The common columns of every raw.*_observations table (dagster_project/sources/common/provenance.py
     OBSERVATION_SCHEMA + the loader's unit_key/label_key), renamed and cast the same way. What the
     source printed: the indicator code is given in int_indicator_labels_mapped. -#}
 {% macro observation_columns() -%}

@@ -2,7 +2,7 @@
 (issue 11: a cold run or a new batch of editions spends most of its ingest time in the parsers,
 one workbook at a time, on one of the machine's cores).
 
-:class:`Parsing` is used by ``assets.ingest.parse_files``: it is given the files that the parse
+:class:`Parsing` is used by ``sources.common.landing.parse_files``: it is given the files that the parse
 cache does not hold, hands them to a pool of ``spawn``-ed processes (never ``fork``: the run's
 process has threads, e.g. the background import of GX, whose locks a forked child would inherit
 held) and gives each result back when the loader reaches that file, so the loader still spools,

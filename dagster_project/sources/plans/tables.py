@@ -26,7 +26,7 @@ Cumulative ``[ ]`` cells get ``period_start``/``period_end`` from the table's ow
 ("[ ]内为累计数据") leaves them null; ``raw/reference/cumulative_periods.csv`` holds the
 exceptions, with their reasoning, keyed by plan id.
 
-The plan's city and id come from :mod:`plan_identity` (the rule the prose reader shares).
+The plan's city and id come from :mod:`~dagster_project.sources.plans.identity` (the rule the prose reader shares).
 
 The table ends at its note line (注：…), or at the first non-blank line that is not a
 row of the table. Blank lines inside a table are skipped (the converted 濮阳 table has one).

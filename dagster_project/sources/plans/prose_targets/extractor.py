@@ -52,7 +52,7 @@ class City:
 
 
 def _city(plan: PlanIdentity) -> City:
-    """The plan's city (:mod:`plan_identity`) with its counties and their short forms."""
+    """The plan's city (:mod:`~dagster_project.sources.plans.identity`) with its counties and their short forms."""
     regions = _regions()
     lookup = region_lookup()
     city_short = plan.city_name[:-1]

@@ -1,6 +1,6 @@
 -- The one label map (raw/reference/indicator_label_map.csv): 1:1, blanks as nulls. label_key,
 -- unit_key and assumed_unit_key are the normalized texts the raw/reference asset computed with the
--- parsers' own normalization (dagster_project/ingest/common.py); a blank unit is ''.
+-- parsers' own normalization (dagster_project/common/text.py); a blank unit is ''.
 select
     source_scope,
     label_printed,

@@ -110,7 +110,7 @@ def test_the_fingerprint_follows_ingest_code_reference_data_polars_and_parser(tm
     assert cached_parse(cache_dir, "plan", parse_plan_tables, src)[1] is True
 
     changes = [
-        lambda: (tmp_path / "ingest" / "prose_targets" / "text.py").open("a").write("\n# edited\n"),  # a nested module
+        lambda: (tmp_path / "ingest" / "plans" / "prose_targets" / "text.py").open("a").write("\n# edited\n"),  # a nested module
         lambda: (tmp_path / "reference" / "units.csv").open("a").write("\n"),
         lambda: monkeypatch.setattr(parse_cache.pl, "__version__", "0.0.0"),
     ]

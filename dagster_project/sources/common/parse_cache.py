@@ -43,9 +43,9 @@ import polars as pl
 
 from dagster_project.common import config, reference, text
 
-SOURCES_DIR = Path(__file__).resolve().parents[1]  # dagster_project/sources: every parser and its helpers
+INGEST_DIR = Path(__file__).resolve().parents[1]  # dagster_project/sources: the ingest code, every parser and its helpers
 SHARED_PARSER_CODE = (Path(text.__file__).resolve(), Path(reference.__file__).resolve())  # common/ modules parsers use
-INGEST_PACKAGE = SOURCES_DIR.parent.name + "." + SOURCES_DIR.name  # dagster_project.sources: the only classes an entry may name
+INGEST_PACKAGE = __package__.rsplit(".", 1)[0]  # dagster_project.sources: the only classes an entry may name
 ENTRY_FILE = "result.json"
 TMP_PREFIX = ".tmp-"
 STALE_TMP_SECONDS = 3600  # a temporary directory this old was left by a killed run
@@ -60,8 +60,8 @@ def _digest(h, label: str, path: Path) -> None:
 def base_fingerprint(reference_dir: Path, limits_file: Path) -> str:
     """Ingest code, reference data, polars and Python: hashed once per process (per reference dir)."""
     h = hashlib.sha256(f"polars {pl.__version__}\0python {sys.version}".encode())
-    for path in sorted(SOURCES_DIR.rglob("*.py")):
-        _digest(h, f"sources/{path.relative_to(SOURCES_DIR).as_posix()}", path)
+    for path in sorted(INGEST_DIR.rglob("*.py")):
+        _digest(h, f"sources/{path.relative_to(INGEST_DIR).as_posix()}", path)
     for path in SHARED_PARSER_CODE:
         _digest(h, f"common/{path.name}", path)
     for path in sorted(set(reference_dir.glob("*.csv")) | {limits_file}):
@@ -81,7 +81,7 @@ def fingerprint(parse: Callable) -> str:
     h = hashlib.sha256(base_fingerprint(reference.REFERENCE_DIR, config.INGEST_LIMITS_FILE).encode())
     h.update(f"\0{parse.__module__}.{parse.__qualname__}\0".encode())
     file = getattr(sys.modules.get(parse.__module__), "__file__", None)
-    if file and not Path(file).resolve().is_relative_to(SOURCES_DIR):  # (a parser outside sources/, e.g. a test's)
+    if file and not Path(file).resolve().is_relative_to(INGEST_DIR):  # (a parser outside sources/, e.g. a test's)
         h.update(_module_digest(Path(file).resolve()).encode())
     return h.hexdigest()
 

@@ -339,13 +339,14 @@ def raw_census_observations(context: AssetExecutionContext) -> MaterializeResult
     required_resource_keys=WAREHOUSE,
     key=AssetKey(RAW + ["bulletin_observations"]),
     group_name="raw",
-    description="Headline figures of statistical bulletins (HTML under <source dir>/bulletins/), each with its sentence.",
+    description="Headline figures of statistical bulletins (HTML, PDF, Word under <source dir>/bulletins/), each with its sentence.",
 )
 def raw_bulletin_observations(context: AssetExecutionContext) -> MaterializeResult:
-    from dagster_project.ingest.bulletins import parse_bulletin_html
+    from dagster_project.ingest.bulletins import BULLETIN_EXTRA_SCHEMA, parse_bulletin_file
 
-    files = config.find_source_files("bulletins", ("*.html", "*.htm"))
-    return _observation_files_result(context, "bulletin_observations", files, parse_bulletin_html, OBSERVATION_SCHEMA)
+    files = config.find_source_files("bulletins", ("*.html", "*.htm", "*.pdf", "*.docx"))
+    return _observation_files_result(context, "bulletin_observations", files, parse_bulletin_file,
+                                     {**OBSERVATION_SCHEMA, **BULLETIN_EXTRA_SCHEMA})
 
 
 @asset(

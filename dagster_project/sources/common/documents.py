@@ -50,6 +50,8 @@ _SENTENCE_END = re.compile(r"[。！？；：!?;:][”’」』)）\]]*$")
 _PAGE_NUMBER = re.compile(
     r"^(?:[-—–－ ]*(?P<a>\d{1,4})[-—–－ ]*|第(?P<b>\d{1,4})页(?:,?共\d{1,4}页)?|(?P<c>\d{1,4})/\d{1,4}|page(?P<d>\d{1,4})(?:of\d{1,4})?)$",
     re.I)
+# a numbered heading or list item: 一、 （二） (3) 4、 第五章 第6条
+_HEADING = re.compile(r"^\s*(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[)）]|\d+、|第[一二三四五六七八九十\d]+[章节条部分])")
 _WORD_CHAR = re.compile(r"[0-9A-Za-z.%‰\-/]")
 _UNMAPPED = re.compile(r"[\ufffd\ue000-\uf8ff\x00-\x08\x0e-\x1f]")
 MARGIN_LINES = 2  # the top and bottom lines of a page that may be a running header / footer
@@ -192,7 +194,8 @@ def _paragraphs(lines: list[_Line]) -> list[tuple[str, str]]:
         near = b.page == a.page + 1 or (b.page == a.page and 0 < a.bottom - b.bottom <= 2.5 * height)
         columns = max(a.gap, b.gap) > TABLE_GAP * height  # a table row: never part of a paragraph
         full = right - a.x1 < max(1.5 * height, b.lead + 0.5 * height)  # b's first word did not fit on a
-        if (near and not columns and full and b.x0 <= left + 0.8 * height and not _SENTENCE_END.search(a.text)):
+        heading = _SENTENCE_END.search(a.text) and _HEADING.match(b.text)  # a numbered heading after a full line
+        if near and not columns and full and b.x0 <= left + 0.8 * height and not heading:
             text = _joined(text, b.text)
             continue
         blocks.append((f"page {start.page} line {start.number}", text))

@@ -278,3 +278,60 @@ def test_nightly_publishes_2025_actuals_from_pdf_and_word_bulletins(nightly_ware
             select source_file, count(*) from marts.fct_indicator_observation
             where region_code in ('230100', '653200') and source_kind like 'bulletin%' group by 1""").fetchall())
         assert per_file == {"harbin_2025_statistical_bulletin.pdf": 7, "hotan_2025_statistical_bulletin.docx": 1}
+
+
+# ---------------------------------------------------------------------------
+# A layout never seen: a PDF written at test time (Courier, ragged right, a running header that
+# repeats the title, page numbers in two styles, a paragraph running onto the next page, a table)
+# ---------------------------------------------------------------------------
+
+def layout_pdf() -> bytes:
+    import ctypes
+    import textwrap
+
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    pdf = pdfium.PdfDocument.new()
+
+    def put(page, text: str, x: float, y: float) -> None:
+        obj = pdfium_c.FPDFPageObj_NewTextObj(pdf.raw, b"Courier", ctypes.c_float(12))
+        buf = ctypes.create_string_buffer((text + "\0").encode("utf-16-le"))
+        pdfium_c.FPDFText_SetText(obj, ctypes.cast(buf, ctypes.POINTER(pdfium_c.FPDF_WCHAR)))
+        pdfium_c.FPDFPageObj_Transform(obj, 1, 0, 0, 1, x, y)
+        pdfium_c.FPDFPage_InsertObject(page.raw, obj)
+
+    first = textwrap.wrap("  The resident population at the end of the year was 3.2 million, of which the urban "
+                          "population was 2.1 million and the rural population 1.1 million.", 60, drop_whitespace=False)
+    second = textwrap.wrap("  Grain output reached 5.5 million tonnes in the year, and the output of vegetables "
+                           "reached 2.0 million tonnes, while the output of fruit grew by 3 percent over the year "
+                           "before, the fastest growth since 2019.", 60, drop_whitespace=False)
+    pages = [first + ["1. Agriculture"] + second[:3], second[3:] + ["Item       Value    Growth", "Grain      5.5      2.1"]]
+    for number, (lines, footer) in enumerate(zip(pages, ["- 1 -", "Page 2 of 2"]), start=1):
+        page = pdf.new_page(595, 842)
+        put(page, "City Statistical Bulletin 2025", 200, 800)
+        for k, line in enumerate(lines):
+            put(page, line.rstrip(), 72, 740 - 18 * k)
+        put(page, footer, 260, 40)
+        page.gen_content()
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def test_a_layout_never_seen():
+    from dagster_project.sources.common.documents import pdf_text
+
+    doc = pdf_text(layout_pdf(), "layout.pdf")
+    assert doc.blocks == [
+        ("page 1 line 1", "City Statistical Bulletin 2025"),  # the running header, kept where it first occurs
+        ("page 1 line 2", "The resident population at the end of the year was 3.2 million, of which the urban "
+                          "population was 2.1 million and the rural population 1.1 million."),
+        ("page 1 line 5", "1. Agriculture"),
+        ("page 1 line 6", "Grain output reached 5.5 million tonnes in the year, and the output of vegetables "
+                          "reached 2.0 million tonnes, while the output of fruit grew by 3 percent over the year "
+                          "before, the fastest growth since 2019."),
+        ("page 2 line 3", "Item Value Growth"),
+        ("page 2 line 4", "Grain 5.5 2.1"),
+    ]
+    assert doc.stats["header_footer_lines_dropped"] == 3  # '- 1 -', 'Page 2 of 2', the header on page 2

@@ -154,7 +154,8 @@ def _margin_lines(pages: list[list[_Line]], heights: list[float]) -> set[int]:
     """ids of the lines that are running headers / footers: among the top and bottom
     ``MARGIN_LINES`` lines of a page lying in the outer ``MARGIN_SHARE`` of its height,
     a page number (a bare number only where it is the page's index plus the offset most pages
-    share) or a text (digits aside) found there on at least half of the pages, at least two."""
+    share), or a text (digits aside) found there on at least half of the pages, at least two,
+    after its first page."""
     candidates: dict[int, _Line] = {}
     for lines, height in zip(pages, heights):
         by_position = sorted(lines, key=lambda ln: -ln.top)
@@ -166,18 +167,20 @@ def _margin_lines(pages: list[list[_Line]], heights: list[float]) -> set[int]:
     pages_with: dict[str, set[int]] = {}
     for ln in candidates.values():
         pages_with.setdefault(_shape(ln.text), set()).add(ln.page)
-    repeated = {s for s, p in pages_with.items() if len(p) >= max(2, len(pages) / 2)}
+    # a repeated text is kept where it first occurs: a running header may repeat the document's title
+    repeated = {s: min(p) for s, p in pages_with.items() if len(p) >= max(2, len(pages) / 2)}
     dropped = set()
     for key, ln in candidates.items():
-        number, bare = _page_number(ln.text), _shape(ln.text) == "#"
-        if (number is not None and (not bare or number - ln.page == offset)) or _shape(ln.text) in repeated:
+        number, bare, shape = _page_number(ln.text), _shape(ln.text) == "#", _shape(ln.text)
+        if (number is not None and (not bare or number - ln.page == offset)) or repeated.get(shape, ln.page) < ln.page:
             dropped.add(key)
     return dropped
 
 
 def _joined(a: str, b: str) -> str:
-    """Two pieces of one sentence: CJK and numbers join directly, two words with a space."""
-    return a + (" " if a[-1:].isascii() and a[-1:].isalpha() and b[:1].isascii() and b[:1].isalpha() else "") + b
+    """Two pieces of one sentence: CJK text joins directly, Latin words and numbers with a space."""
+    latin = a[-1:].isascii() and not a[-1:].isspace() and b[:1].isascii() and b[:1].isalnum()
+    return a + (" " if latin else "") + b
 
 
 def _paragraphs(lines: list[_Line]) -> list[tuple[str, str]]:

@@ -2,7 +2,7 @@
 bulletin reader of dagster_project/ingest/bulletins.py): exact figures and places from the real
 files in ../shared/bulletins/, the text rebuilt from the page layout (lines joined, running headers
 and page numbers dropped, table rows kept apart), and hostile files made at test time (a scan
-without a text layer, a truncated PDF, broken Word files) quarantined with their reason."""
+without a text layer, a truncated and an encrypted PDF, broken Word files) quarantined with their reason."""
 
 from __future__ import annotations
 
@@ -172,6 +172,23 @@ def scanned_pdf() -> bytes:
     return out.getvalue()
 
 
+def encrypted_pdf() -> bytes:
+    """A one-page PDF encrypted with a user password (Standard security handler, RC4 40-bit): an
+    /Encrypt dictionary whose /U entry the empty password does not open."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+               b"<< /Filter /Standard /V 1 /R 2 /O <" + b"11" * 32 + b"> /U <" + b"22" * 32 + b"> /P -4 >>"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 5\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += (b"trailer\n<< /Size 5 /Root 1 0 R /Encrypt 4 0 R /ID [<" + b"ab" * 16 + b"> <" + b"ab" * 16 + b">] >>\n"
+            b"startxref\n%d\n%%%%EOF\n" % xref)
+    return bytes(out)
+
+
 def _docx_bytes() -> bytes:
     return open(shared_file("bulletins/hotan_2025_statistical_bulletin.docx"), "rb").read()
 
@@ -187,6 +204,7 @@ HOSTILE = {
     "scan.pdf": (scanned_pdf, f"{NO_TEXT_LAYER} (1 page(s), no character on any)"),
     "truncated.pdf": (lambda: open(bulletin("harbin"), "rb").read()[:600_000],
                       "cannot open PDF: Failed to load document (PDFium: Data format error)."),
+    "encrypted.pdf": (encrypted_pdf, "cannot open PDF: Failed to load document (PDFium: Incorrect password error)."),
     "truncated.docx": (lambda: _docx_bytes()[:20_000],
                        "not a readable docx (zip) archive: BadZipFile: File is not a zip file"),
     "notword.docx": (_not_a_word_file, "cannot read Word document: "),

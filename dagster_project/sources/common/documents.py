@@ -20,11 +20,15 @@ PDF text is rebuilt from characters: characters are grouped into visual lines (a
 whose vertical middle leaves the line's band, or that moves back to the left, starts a new
 line; a raised footnote mark stays on its line), lines are numbered top to bottom per page,
 running headers and footers are dropped (see :func:`_margin_lines`), and lines are joined into
-paragraphs with geometry measured on the document itself: a line continues on the next when it
-reaches the typical right edge of the text, does not end a sentence (。！？；：), and the next
-line is not indented and follows closely (also across a page break). A short line (a heading,
-a table row, a paragraph's last line) always ends its block. Nothing about any one file is
-assumed. A PDF without any text (a scan) is refused: OCR is not available; an encrypted or
+paragraphs with geometry measured on the document itself (its median line height, the typical
+left and right edges of its text): a line continues on the next when it is full - it reaches the
+right edge, or the next line's first number or word would not have fitted after it - and the next
+line is not indented and follows closely (also across a page break). A line ending without
+。；：！？ in mid-paragraph is joined that way; so is one ending with them, as the paragraph
+goes on, unless a numbered heading (一、 （二） 3、 第四章) follows. A short line (a heading, a
+caption, a paragraph's last line), an indented line (a paragraph's first) and a table row (a
+gap wider than 2.5 line heights between two characters) always end a block. Nothing about any
+one file is assumed. A PDF without any text (a scan) is refused: OCR is not available; an encrypted or
 damaged file is refused with PDFium's reason. Sizes are held to ``max_file_bytes_<kind>`` and
 a Word file's unzipped size to ``max_docx_uncompressed_bytes`` (raw/reference/ingest_limits.csv).
 """
@@ -44,7 +48,7 @@ from dagster_project.ingest.source_files import check_zip_archive, read_source_b
 FORMATS = {".pdf": "pdf", ".docx": "docx"}
 NO_TEXT_LAYER = "no text layer (scanned PDF?); OCR is not available"
 
-# a block ends after a sentence end, also when a closing quote or bracket follows it
+# a line ending a sentence (also when a closing quote or bracket follows)
 _SENTENCE_END = re.compile(r"[。！？；：!?;:][”’」』)）\]]*$")
 # page numbers as printed in a header or footer: "- 3 -", "— 3 —", "第 3 页", "第3页 共12页", "3/12", "Page 3"
 _PAGE_NUMBER = re.compile(
@@ -188,9 +192,12 @@ def _paragraphs(lines: list[_Line]) -> list[tuple[str, str]]:
     if not lines:
         return []
     height = statistics.median(ln.height for ln in lines)
-    full = [ln for ln in lines if len(ln.text) >= 8]
-    right = statistics.quantiles([ln.x1 for ln in full], n=4)[2] if len(full) >= 4 else max(ln.x1 for ln in lines)
-    left = statistics.quantiles([ln.x0 for ln in full], n=4)[0] if len(full) >= 4 else min(ln.x0 for ln in lines)
+    text_lines = [ln for ln in lines if len(ln.text) >= 8]
+    if len(text_lines) >= 4:
+        right = statistics.quantiles([ln.x1 for ln in text_lines], n=4)[2]
+        left = statistics.quantiles([ln.x0 for ln in text_lines], n=4)[0]
+    else:
+        right, left = max(ln.x1 for ln in lines), min(ln.x0 for ln in lines)
     blocks: list[tuple[str, str]] = []
     start, text = lines[0], lines[0].text
     for a, b in zip(lines, lines[1:]):

@@ -153,6 +153,9 @@ def _check_sheet_extent(stream, file: str, sheet: str, max_cells: int) -> None:
         raise SourceError(file, f"sheet {sheet}", f"worksheet XML is malformed: {exc}") from exc
 
 
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, struct.error, EOFError, OSError, ValueError, RuntimeError, NotImplementedError)
+
+
 def check_zip_archive(data: bytes, file: str, what: str, budget_name: str) -> zipfile.ZipFile:
     """The open archive of an Office file (xlsx, docx = zip), refused before a reader inflates it:
     a damaged or truncated archive, members that unzip to more than ``budget_name`` of
@@ -176,21 +179,18 @@ def check_zip_archive(data: bytes, file: str, what: str, budget_name: str) -> zi
         raise SourceError(file, None, f"not a readable {what} (zip) archive: {type(exc).__name__}: {exc}") from exc
 
 
-_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, struct.error, EOFError, OSError, ValueError, RuntimeError, NotImplementedError)
-
-
 def check_xlsx_archive(data: bytes, file: str) -> None:
     """Refuse a workbook (xlsx = zip) before a spreadsheet reader inflates it: what
     :func:`check_zip_archive` refuses (budget ``max_xlsx_uncompressed_bytes``), and a sheet whose
     used range exceeds ``max_sheet_cells`` (see :func:`_check_sheet_extent`)."""
     from dagster_project import config
 
-    zf = check_zip_archive(data, file, "xlsx", "max_xlsx_uncompressed_bytes")
+    zf, max_cells = check_zip_archive(data, file, "xlsx", "max_xlsx_uncompressed_bytes"), config.ingest_limits()["max_sheet_cells"]
     try:
         for member, sheet in _xlsx_sheet_members(zf).items():
             if member in zf.NameToInfo:
                 with zf.open(member) as stream:
-                    _check_sheet_extent(stream, file, sheet, config.ingest_limits()["max_sheet_cells"])
+                    _check_sheet_extent(stream, file, sheet, max_cells)
     except SourceError:
         raise
     except _ZIP_ERRORS as exc:

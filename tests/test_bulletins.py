@@ -46,7 +46,7 @@ def figure(result, code: str, year: int) -> dict:
 def test_title_gives_region_and_year():
     s = puyang().summary
     assert (s["region_code"], s["region_name"], s["year"]) == ("410900", "濮阳市", 2025)
-    assert puyang().observations.columns == OBSERVATION_COLUMNS
+    assert puyang().observations.columns == OBSERVATION_COLUMNS + ["document_format", "bulletin_key"]
     assert set(puyang().observations["region_code"]) == {"410900"}
 
 

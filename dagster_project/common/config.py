@@ -11,7 +11,7 @@ Environment variables (the only knobs):
     resource, so ``dbt/profiles.yml`` repeats neither the default nor the suffix.
 ``URBAN_SOURCE_DIRS``
     Extra source directories (``os.pathsep``-separated) holding the files that must not
-    be committed: ``yearbooks/``, ``census/``, ``bulletins/*.html`` (and optionally more
+    be committed: ``yearbooks/``, ``census/``, ``bulletins/*.html`` / ``*.pdf`` / ``*.docx`` (and optionally more
     ``plans/``). Default: ``../shared`` next to the project, if it exists. The repository's
     own ``raw/`` is always searched first.
 """

@@ -1,4 +1,4 @@
-"""The bulletin assets: statistical bulletins (HTML) → ``raw.bulletin_observations``; the compiled
+"""The bulletin assets: statistical bulletins (HTML, PDF, Word) → ``raw.bulletin_observations``; the compiled
 bulletin facts (CSV) → ``raw.bulletin_facts``."""
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
@@ -12,15 +12,14 @@ from dagster_project.sources.common.provenance import OBSERVATION_SCHEMA
     required_resource_keys=WAREHOUSE,
     key=AssetKey(RAW + ["bulletin_observations"]),
     group_name="raw",
-    description="Headline figures of statistical bulletins (HTML under <source dir>/bulletins/), each with its sentence.",
+    description="Figures of statistical bulletins (HTML, PDF, Word under <source dir>/bulletins/), each with its sentence.",
 )
-
-
 def raw_bulletin_observations(context: AssetExecutionContext) -> MaterializeResult:
-    from dagster_project.sources.bulletins.html import parse_bulletin_html
+    from dagster_project.sources.bulletins.html import BULLETIN_EXTRA_SCHEMA, parse_bulletin_file
 
-    files = config.find_source_files("bulletins", ("*.html", "*.htm"))
-    return _observation_files_result(context, "bulletin_observations", files, parse_bulletin_html, OBSERVATION_SCHEMA, (__file__,))
+    files = config.find_source_files("bulletins", ("*.html", "*.htm", "*.pdf", "*.docx"))
+    return _observation_files_result(context, "bulletin_observations", files, parse_bulletin_file,
+                                     {**OBSERVATION_SCHEMA, **BULLETIN_EXTRA_SCHEMA}, (__file__,))
 
 
 @asset(
@@ -29,8 +28,6 @@ def raw_bulletin_observations(context: AssetExecutionContext) -> MaterializeResu
     group_name="raw",
     description="raw/bulletins/bulletin_facts.csv: figures of 濮阳, 菏泽, 河南省, 山东省 bulletins with their sources.",
 )
-
-
 def raw_bulletin_facts(context: AssetExecutionContext) -> MaterializeResult:
     from dagster_project.sources.bulletins.facts import parse_bulletin_facts
 

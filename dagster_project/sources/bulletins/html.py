@@ -14,7 +14,8 @@ gives that year. A figure lands with the vocabulary label that found it (label_s
 'bulletin'); the label becomes an indicator code in dbt (int_indicator_labels_mapped), like
 every printed label. A figure that matches a phrase but does not parse as a number goes to
 quarantine with the sentence.
-
+PDF and Word (``parse_bulletin_document``): the blocks of :mod:`dagster_project.sources.common.documents`
+(``page 3 line 12``, ``paragraph 41``) go through the same title, sentence and figure reading.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ from dagster_project.sources.bulletins.regions import figure_subject, region_nam
 from dagster_project.common.reference import RegionLookup, label_rows, read_reference, region_lookup
 
 HTML_KIND = "bulletin_html"
+DOCUMENT_KIND = "bulletin_document"  # the same bulletin as a PDF or Word file
+# the file's format and its bulletin (title kind, region, year): one bulletin in two files is one set (dbt)
+BULLETIN_EXTRA_SCHEMA = {"document_format": pl.Utf8, "bulletin_key": pl.Utf8}
 LABEL_SCOPE = "bulletin"  # source_scope of the vocabulary in raw/reference/indicator_label_map.csv
 
 # "…2025年濮阳市国民经济和社会发展统计公报" / "濮阳市2025年国民经济与社会发展统计公报"
@@ -186,19 +190,19 @@ _TITLE_TAG_RE = re.compile(r"<title[^>]*>(.*?)</title>", re.S | re.I)
 _YEAR_RE = re.compile(r"(20\d{2}|19\d{2})年")
 
 
-def find_title(blocks: list[tuple[int, str]]) -> tuple[int, str, int]:
-    """(line, region name, year) from the first text naming '…YYYY年…统计公报'.
+def find_title(blocks: list[tuple[str, str]]) -> tuple[str, str, int]:
+    """(location, region name, year) from the first text naming '…YYYY年…统计公报'.
 
     Titles are often split over two elements ("昆明市2025年国民经济" / "和社会发展统计公报"),
     so each block is also read joined with the next one.
     """
     texts = [normalize_text(text) for _, text in blocks]
     candidates = list(zip(blocks, texts)) + [(b, t + nxt) for b, t, nxt in zip(blocks, texts, texts[1:])]
-    for (line, _), text in candidates:
+    for (location, _), text in candidates:
         for rx in TITLE_RES:
             m = rx.search(text)
             if m:
-                return line, m.group("region"), int(m.group("year"))
+                return location, m.group("region"), int(m.group("year"))
     raise LookupError("no title '…YYYY年…国民经济和社会发展统计公报' found")
 
 
@@ -273,20 +277,36 @@ def parse_bulletin_html_text(
 ) -> BulletinResult:
     """Parse bulletin HTML given as text (see :func:`parse_bulletin_html`)."""
     lookup = lookup or region_lookup()
-    blocks = html_blocks(html)
-    title_kind = "bulletin"
-    try:
-        title_line, region_name, year = find_title(blocks)
-    except LookupError as exc:
+
+    def quoted_title(exc: LookupError) -> tuple[str, int]:
         quoted = find_quoted_title(html, lookup)
         if quoted is None:
             raise SourceError(source_file, None, f"{exc}, and the page title names no single prefecture and year "
                               "(not a bulletin, nor a page quoting one)") from exc
-        (region_name, year), title_line, title_kind = quoted, 1, "quoted"
+        return quoted
+
+    blocks = [(f"line {line}", text) for line, text in html_blocks(html)]
+    return parse_bulletin_blocks(blocks, HTML_KIND, "html", source_file=source_file, source_sha256=source_sha256,
+                                 lookup=lookup, quoted_title=quoted_title)
+
+
+def parse_bulletin_blocks(blocks: list[tuple[str, str]], source_kind: str, document_format: str, *, source_file: str,
+                          source_sha256: str, lookup: RegionLookup, quoted_title=None) -> BulletinResult:
+    """The figures of a bulletin's text blocks [(location, text)], whatever file they came from:
+    each sentence's location is the block's plus ``sentence K``. ``quoted_title(exc)`` gives
+    (region name, year) when no bulletin title is found (a web page quoting a bulletin)."""
+    title_kind = "bulletin"
+    try:
+        title_line, region_name, year = find_title(blocks)
+    except LookupError as exc:
+        if quoted_title is None:
+            raise SourceError(source_file, None, str(exc)) from exc
+        (region_name, year), title_line, title_kind = quoted_title(exc), "line 1", "quoted"
     region_code = _region_code(region_name, lookup)
     if region_code is None:
         raise SourceError(source_file, title_line, f"region {region_name!r} of the title is not in regions.csv")
-    obs = ObservationRows(HTML_KIND, source_file, source_sha256, LABEL_SCOPE)
+    obs = ObservationRows(source_kind, source_file, source_sha256, LABEL_SCOPE, BULLETIN_EXTRA_SCHEMA)
+    obs.file_values.update(document_format=document_format, bulletin_key=f"{title_kind} {region_code} {year}")
     quarantine: list[QuarantineRow] = []
     counts = dict(blocks=len(blocks), sentences=0, figures_matched=0, figures_of_counties=0, figures_unattributed=0)
     for line, text in blocks:
@@ -302,11 +322,11 @@ def parse_bulletin_html_text(
                     continue
                 counts["figures_of_counties"] += subject != region_code
                 seen[fig["label"]] = seen.get(fig["label"], 0) + 1
-                location = f"line {line} sentence {k}" + (f" figure {seen[fig['label']]}" if seen[fig["label"]] > 1 else "")
+                location = f"{line} sentence {k}" + (f" figure {seen[fig['label']]}" if seen[fig["label"]] > 1 else "")
                 value = parse_number(fig["value_raw"])
                 if value is None:
                     quarantine.append(QuarantineRow(
-                        HTML_KIND, source_file, source_sha256, location,
+                        source_kind, source_file, source_sha256, location,
                         f"figure for {fig['label']!r} is not a number: {fig['value_raw']!r}", sentence))
                     continue
                 obs.add(source_location=location, verbatim=sentence,
@@ -360,3 +380,21 @@ def parse_bulletin_html(path: str | Path, lookup: RegionLookup | None = None) ->
     result = parse_bulletin_html_text(html, source_file=path.name, source_sha256=file_sha256(path), lookup=lookup)
     result.summary["charset"] = charset
     return result
+
+
+def parse_bulletin_document(path: str | Path, lookup: RegionLookup | None = None) -> BulletinResult:
+    """Figures of a bulletin as a PDF (text layer) or Word (.docx) file (source kind ``bulletin_document``)."""
+    from dagster_project.sources.common.documents import read_document
+
+    document = read_document(path := Path(path), "bulletin")
+    result = parse_bulletin_blocks(document.blocks, DOCUMENT_KIND, document.format, source_file=path.name,
+                                   source_sha256=file_sha256(path), lookup=lookup or region_lookup())
+    result.summary.update({f"document_{k}": v for k, v in document.stats.items()})
+    return result
+
+
+def parse_bulletin_file(path: str | Path, lookup: RegionLookup | None = None) -> BulletinResult:
+    """A bulletin file of any format the loader reads: .html/.htm, .pdf, .docx."""
+    if Path(path).suffix.lower() in (".html", ".htm"):
+        return parse_bulletin_html(path, lookup)
+    return parse_bulletin_document(path, lookup)

@@ -13,8 +13,6 @@ from dagster_project.sources.common.provenance import OBSERVATION_SCHEMA
     group_name="raw",
     description="2010/2020 census population by prefecture city (CSV) and 2020 by county (xlsx) under <source dir>/census/.",
 )
-
-
 def raw_census_observations(context: AssetExecutionContext) -> MaterializeResult:
     from dagster_project.sources.census.parser import CENSUS_EXTRA_SCHEMA, parse_census_city, parse_census_county
 

@@ -88,7 +88,7 @@ def quarantine_summary(rows: list[QuarantineRow], examples: int = QUARANTINE_EXA
 # indicator code in one step in dbt (int_indicator_labels_mapped), through the rows of
 # raw/reference/indicator_label_map.csv whose source_scope is the observation's label_scope.
 OBSERVATION_SCHEMA: dict[str, pl.DataType] = {
-    "source_kind": pl.Utf8,          # yearbook | census | bulletin_html | bulletin_facts | plan_statement
+    "source_kind": pl.Utf8,          # yearbook | census | bulletin_html | bulletin_document | bulletin_facts | plan_statement
     "source_file": pl.Utf8,          # file name (no directory: directories are configuration)
     "source_sha256": pl.Utf8,
     "source_location": pl.Utf8,      # 'sheet S cell C12 (row R, column C)' | 'line N' | 'row N'

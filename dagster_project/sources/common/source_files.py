@@ -153,30 +153,47 @@ def _check_sheet_extent(stream, file: str, sheet: str, max_cells: int) -> None:
         raise SourceError(file, f"sheet {sheet}", f"worksheet XML is malformed: {exc}") from exc
 
 
-def check_xlsx_archive(data: bytes, file: str) -> None:
-    """Refuse a workbook (xlsx = zip) before a spreadsheet reader inflates it: a damaged or
-    truncated archive, members that unzip to more than ``max_xlsx_uncompressed_bytes`` (judged
-    from the central directory, nothing inflated), a member failing its CRC, and a sheet whose
-    used range exceeds ``max_sheet_cells`` (see :func:`_check_sheet_extent`)."""
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, struct.error, EOFError, OSError, ValueError, RuntimeError, NotImplementedError)
+
+
+def check_zip_archive(data: bytes, file: str, what: str, budget_name: str) -> zipfile.ZipFile:
+    """The open archive of an Office file (xlsx, docx = zip), refused before a reader inflates it:
+    a damaged or truncated archive, members that unzip to more than ``budget_name`` of
+    raw/reference/ingest_limits.csv (judged from the central directory, nothing inflated) and a
+    member failing its CRC. ``what`` names the format in the reason ('xlsx', 'docx')."""
     from dagster_project.common import config
 
-    limits = config.ingest_limits()
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-        unzipped, budget = sum(m.file_size for m in zf.infolist()), limits["max_xlsx_uncompressed_bytes"]
+        unzipped, budget = sum(m.file_size for m in zf.infolist()), config.ingest_limits()[budget_name]
         if unzipped > budget:
             raise SourceError(file, None, f"members unzip to {unzipped:,} bytes ({len(data):,} zipped), over "
-                              f"max_xlsx_uncompressed_bytes = {budget:,} (raw/reference/ingest_limits.csv)")
+                              f"{budget_name} = {budget:,} (raw/reference/ingest_limits.csv)")
         bad = zf.testzip()
         if bad:
             raise SourceError(file, f"member {bad}", "damaged zip member (CRC check failed)")
+        return zf
+    except SourceError:
+        raise
+    except _ZIP_ERRORS as exc:
+        raise SourceError(file, None, f"not a readable {what} (zip) archive: {type(exc).__name__}: {exc}") from exc
+
+
+def check_xlsx_archive(data: bytes, file: str) -> None:
+    """Refuse a workbook (xlsx = zip) before a spreadsheet reader inflates it: what
+    :func:`check_zip_archive` refuses (budget ``max_xlsx_uncompressed_bytes``), and a sheet whose
+    used range exceeds ``max_sheet_cells`` (see :func:`_check_sheet_extent`)."""
+    from dagster_project.common import config
+
+    zf, max_cells = check_zip_archive(data, file, "xlsx", "max_xlsx_uncompressed_bytes"), config.ingest_limits()["max_sheet_cells"]
+    try:
         for member, sheet in _xlsx_sheet_members(zf).items():
             if member in zf.NameToInfo:
                 with zf.open(member) as stream:
-                    _check_sheet_extent(stream, file, sheet, limits["max_sheet_cells"])
+                    _check_sheet_extent(stream, file, sheet, max_cells)
     except SourceError:
         raise
-    except (zipfile.BadZipFile, zlib.error, struct.error, EOFError, OSError, ValueError, RuntimeError, NotImplementedError) as exc:
+    except _ZIP_ERRORS as exc:
         raise SourceError(file, None, f"not a readable xlsx (zip) archive: {type(exc).__name__}: {exc}") from exc
 
 

@@ -14,8 +14,6 @@ from dagster_project.sources.plans.tables import CELL_COLUMNS, parse_plan_tables
 
 PLAN_TABLE_SCOPE = "plan_table"  # source_scope of indicator-table labels in raw/reference/indicator_label_map.csv
 CODE = (__file__,)  # hashed into the inputs digest of these assets' tables (the frames below make their rows)
-
-
 def _one_file_per_plan(rows):
     """A ``land_files`` frame: ``rows(result)``, unless an earlier file of this run was the same
     plan (same plan id, read from the content: plan_identity) -- e.g. a draft and its final
@@ -38,8 +36,6 @@ def _one_file_per_plan(rows):
     group_name="raw",
     description="Indicator tables (专栏1 …) found in every plan document → one row per printed cell with provenance.",
 )
-
-
 def raw_plan_indicator_cells(context: AssetExecutionContext) -> MaterializeResult:
     plans = config.find_source_files("plans", ("*.md",))
     if not plans:
@@ -55,8 +51,6 @@ def raw_plan_indicator_cells(context: AssetExecutionContext) -> MaterializeResul
     group_name="raw",
     description="Numeric targets in the plans' prose and action tables (专栏13–18) → one row per target with the verbatim clause.",
 )
-
-
 def raw_plan_prose_targets(context: AssetExecutionContext) -> MaterializeResult:
     from dagster_project.sources.plans.prose_targets import extract_prose_targets
 
@@ -79,8 +73,6 @@ def raw_plan_prose_targets(context: AssetExecutionContext) -> MaterializeResult:
         "→ observations (source_kind plan_statement) with the verbatim sentence, for reconciliation and monitoring."
     ),
 )
-
-
 def raw_plan_stated_values(context: AssetExecutionContext) -> MaterializeResult:
     from dagster_project.sources.plans.prose_targets import extract_stated_values
 

@@ -18,8 +18,6 @@ REFERENCE_LEDGER = "ref_*"  # meta.raw_inputs row of the reference tables, lande
     name="raw_reference",
     required_resource_keys=WAREHOUSE,
 )
-
-
 def raw_reference(context: AssetExecutionContext):
     """Curated reference CSVs (raw/reference) → raw.ref_* tables, read by dbt staging. Not landed again
     when neither the reference data nor the ingest code changed (``_unchanged``)."""

@@ -17,8 +17,6 @@ from dagster_project.sources.common.landing import RAW, WAREHOUSE, _observation_
         "intermediate.int_indicator_labels_mapped)."
     ),
 )
-
-
 def raw_yearbook_observations(context: AssetExecutionContext) -> MaterializeResult:
     from dagster_project.sources.yearbooks.parser import YEARBOOK_OBSERVATION_SCHEMA, parse_yearbook
 

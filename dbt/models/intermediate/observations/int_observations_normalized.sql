@@ -6,6 +6,13 @@
 --     ids), location, printed label and year. The same bytes under a second file name are the same
 --     document: its rows get the same ids and only the first file name's rows are kept (both files
 --     stay listed in the load log / mart_load_summary).
+--   * one bulletin in two files (an HTML page and the PDF or Word file of the same bulletin: the same
+--     bulletin_key, read from the title - title kind, region, year - never from the file name): a
+--     figure both files print with the same value for the same region × indicator × year × scope is
+--     one observation. The row of the first file is kept - HTML, then Word, then PDF (the text as
+--     published before the text reconstructed from a page layout), then by file name - and also_in
+--     names the other files' places ('<file> <location>'). Where the files differ on a figure, both
+--     rows stay: two sources of one key, a visible conflict (n_sources_for_key = 2), one preferred.
 --   * indicator_key: the catalogue code, or for a value the mapping does not know one key per
 --     printed column: 'unmapped:' + the yearbook's section header where it has one (table number,
 --     bracketed parts and spaces dropped: '2-37 在校学生数(二) （人）' → 在校学生数) + '/' + the
@@ -91,11 +98,43 @@ first_file as (
     select observation_id, min(source_file) as source_file
     from keyed
     group by observation_id
+),
+
+one_copy as (
+    select k.*
+    from keyed as k
+    semi join first_file as f on f.observation_id = k.observation_id and f.source_file = k.source_file
+),
+
+-- the same figure of one bulletin in several files: which file's row is kept
+bulletin_copies as (
+    select
+        observation_id, source_file, source_location, bulletin_key, region_code, indicator_key, year, scope, value_normalized,
+        first_value(source_file) over (
+            partition by bulletin_key, region_code, indicator_key, year, scope, value_normalized
+            order by case document_format when 'html' then 1 when 'docx' then 2 else 3 end, source_file
+        ) as kept_file
+    from one_copy
+    where bulletin_key is not null and value_normalized is not null
+),
+
+also_in as (
+    select
+        kept_file as source_file, bulletin_key, region_code, indicator_key, year, scope, value_normalized,
+        string_agg(source_file || ' ' || source_location, '; ' order by source_file, source_location) as also_in
+    from bulletin_copies
+    where source_file <> kept_file
+    group by all
 )
 
 select
-    k.*,
+    o.*,
+    a.also_in,
     p.precedence as source_precedence
-from keyed as k
-semi join first_file as f on f.observation_id = k.observation_id and f.source_file = k.source_file
+from one_copy as o
+anti join bulletin_copies as c on c.observation_id = o.observation_id and c.source_file <> c.kept_file
+left join also_in as a
+    on a.source_file = o.source_file and a.bulletin_key = o.bulletin_key and a.region_code = o.region_code
+    and a.indicator_key = o.indicator_key and a.year = o.year and a.scope = o.scope
+    and a.value_normalized = o.value_normalized
 left join {{ ref('stg_reference__source_precedence') }} as p using (source_kind)

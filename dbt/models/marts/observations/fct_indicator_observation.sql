@@ -25,6 +25,7 @@ select
     source_sha256,
     source_location,
     verbatim,
+    also_in,
     edition,
     load_id,
     loaded_at

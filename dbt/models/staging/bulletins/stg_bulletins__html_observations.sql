@@ -1,4 +1,6 @@
 -- 1:1 with raw.bulletin_observations: rename and cast only.
 select
-    {{ observation_columns() }}
+    {{ observation_columns() }},
+    document_format,
+    bulletin_key
 from {{ source('bulletins', 'bulletin_observations') }}

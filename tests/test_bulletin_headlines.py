@@ -83,7 +83,10 @@ def test_registered_population_context_is_not_resident():
     # 佳木斯: "年末全市户籍总人口为215.9万人…其中，城镇人口110.8万人，户籍人口城镇化率51.3%"
     obs = parsed("jiamusi_2025_statistical_bulletin.html").observations
     assert obs.filter(pl.col("indicator_code").is_in(["urban_resident_population", "urbanization_rate"])).height == 0
-    assert obs.filter(pl.col("indicator_code") == "registered_population")["value"].to_list() == [215.9]
+    reg = obs.filter(pl.col("indicator_code") == "registered_population")
+    # "户籍总人口为215.9万人,比上年减少5.4万人" also states 2024: 221.3 (derived, sources/bulletins/prior_year.py)
+    assert sorted(zip(reg["year"], reg["value"], reg["derivation"])) == [
+        (2024, 221.3, "derived_from_change"), (2025, 215.9, "stated")]
 
 
 def test_revised_prior_year_figure_keeps_its_year():

@@ -39,6 +39,8 @@ from dagster_project.ingest.common import (
 from dagster_project.ingest.source_files import read_source_bytes
 from dagster_project.ingest.bulletin_regions import figure_subject, region_names
 from dagster_project.ingest.reference import RegionLookup, label_rows, read_reference, region_lookup
+from dagster_project.sources.bulletins import figures as rules
+from dagster_project.sources.bulletins.reading import read_blocks
 
 HTML_KIND = "bulletin_html"
 LABEL_SCOPE = "bulletin"  # source_scope of the vocabulary in raw/reference/indicator_label_map.csv
@@ -60,7 +62,7 @@ TITLE_RES = (
 
 # between a label and its number: a closing bracket, footnote marks "[3]", a short aside
 # "(GDP)" / "(不含铁门关市)", a colon and a linking verb
-_LINK = r"\)?(?:\[\d{1,2}\]|\([^()\d]{1,15}\))*:?(?:为|达到|达|是|共|总计|修订为)?(?:\[\d{1,2}\])?"
+_LINK = r"\)?(?:\[\d{1,2}\]|\([^()\d]{1,15}\))*:?(?:为|达到|达|是|共|总计|共计|完成|修订为)?(?:\[\d{1,2}\])?"
 _VALUE = r"(?P<value>(?:约|近|超过)?[^,;。、:()\[\]\u4e00-\u9fff%]{1,20}?)"
 _QUALIFIER_RE = re.compile(r"^(?P<printed>.+?)\[(?P<qualifier>[^\]]+)\]$")
 _BASIS_RE = re.compile(r"常住|户籍")
@@ -232,13 +234,17 @@ def _region_code(name: str, lookup: RegionLookup) -> str | None:
 # ---------------------------------------------------------------------------
 
 
-def extract_figures(sentence: str, context: str = "") -> list[dict]:
-    """Every labelled figure in one sentence: label (with its resolved qualifier), value text,
-    unit, the last year named before it and the sentence text before the label.
+def extract_figures(sentence: str, context: str = "", regions: tuple[str, ...] = ()) -> list[dict]:
+    """Every labelled LEVEL figure in one sentence: label (with its resolved qualifier), value text,
+    unit, the last year named before it, the sentence text before the label and the text after
+    the unit (where a change against the previous year may follow, :mod:`...prior_year`).
 
     Label occurrences inside a longer label are not figures of their own (人均地区生产总值
-    holds 地区生产总值, 常住人口城镇化率 holds 常住人口). ``context`` is the paragraph text
-    before the sentence, where a qualified label looks for its population basis.
+    holds 地区生产总值, 常住人口城镇化率 holds 常住人口); nor is a label run into a longer noun,
+    followed by a change word, the base of a share or a per-head figure, or a 其中 sub-item of an
+    indicator the sentence already gave (:func:`dagster_project.sources.bulletins.figures.level_problem`).
+    ``context`` is the paragraph text before the sentence, where a qualified label looks for its
+    population basis; ``regions`` the names of the bulletin's region and counties.
     """
     text = normalize_text(sentence)
     spans: list[tuple[int, int, Label]] = []
@@ -252,18 +258,25 @@ def extract_figures(sentence: str, context: str = "") -> list[dict]:
             bases = _BASIS_RE.findall(normalize_text(context) + text[:end])
             if not bases or bases[-1] != label.qualifier:
                 continue
+        if rules.level_problem(text, start, end, regions, is_share=label.unit_re == "%"):
+            continue
         m = label.tail().match(text, end)
         if not m or any(f["start"] == start for f in found):
+            continue
+        if rules.is_sub_item(text[:start], label.indicator_code, [f["indicator_code"] for f in found]):
             continue
         years = _YEAR_IN_TEXT.findall(text[:start])
         unit = m.group("unit")
         found.append({
             "label": label.key,
+            "indicator_code": label.indicator_code,
             "value_raw": m.group("value"),
             "unit": "ratio" if label.unit_re.startswith(":1") else unit,
             "year_in_text": int(years[-1]) if years else None,
             "start": start,
+            "value_span": (m.start("value"), m.end("value")),
             "before": text[:start],
+            "after": text[m.end():],
         })
     return found
 
@@ -286,35 +299,9 @@ def parse_bulletin_html_text(
     region_code = _region_code(region_name, lookup)
     if region_code is None:
         raise SourceError(source_file, title_line, f"region {region_name!r} of the title is not in regions.csv")
-    obs = ObservationRows(HTML_KIND, source_file, source_sha256, LABEL_SCOPE)
-    quarantine: list[QuarantineRow] = []
-    counts = dict(blocks=len(blocks), sentences=0, figures_matched=0, figures_of_counties=0, figures_unattributed=0)
-    for line, text in blocks:
-        context = ""
-        for k, sentence in enumerate(split_sentences(text), start=1):
-            counts["sentences"] += 1
-            seen: dict[str, int] = {}
-            for fig in extract_figures(sentence, context):
-                counts["figures_matched"] += 1
-                subject, why_not = figure_subject(fig["before"], region_code, lookup)
-                if subject is None:
-                    counts["figures_unattributed"] += 1  # whose figure it is is unclear: not published
-                    continue
-                counts["figures_of_counties"] += subject != region_code
-                seen[fig["label"]] = seen.get(fig["label"], 0) + 1
-                location = f"line {line} sentence {k}" + (f" figure {seen[fig['label']]}" if seen[fig["label"]] > 1 else "")
-                value = parse_number(fig["value_raw"])
-                if value is None:
-                    quarantine.append(QuarantineRow(
-                        HTML_KIND, source_file, source_sha256, location,
-                        f"figure for {fig['label']!r} is not a number: {fig['value_raw']!r}", sentence))
-                    continue
-                obs.add(source_location=location, verbatim=sentence,
-                        region_name_raw=region_name if subject == region_code else lookup.get(subject)["region_name"],
-                        region_code=subject, year=fig["year_in_text"] or year, indicator_label_raw=fig["label"],
-                        unit_raw=fig["unit"], value_raw=fig["value_raw"], value=value)
-            context += sentence
-    df = obs.frame()
+    df, quarantine, counts = read_blocks(
+        blocks, kind=HTML_KIND, label_scope=LABEL_SCOPE, source_file=source_file, source_sha256=source_sha256,
+        region_code=region_code, region_name=region_name, year=year, lookup=lookup)
     summary = {"file": source_file, "region_code": region_code, "region_name": region_name, "year": year,
                "title_line": title_line, "title_kind": title_kind, **counts, "observations": df.height,
                "quarantined": len(quarantine)}

@@ -1,0 +1,80 @@
+"""A bulletin's text blocks -> observations, quarantine rows and a coverage summary.
+
+Per sentence: its level figures (:func:`dagster_project.ingest.bulletins.extract_figures`), whose
+figure each is (:func:`dagster_project.ingest.bulletin_regions.figure_subject`), the previous year's
+value a change after it states exactly (:mod:`.prior_year`, landed as a second row with
+``derivation = 'derived_from_change'``), and every ``<label><number><unit>`` shape the vocabulary did
+not read (:func:`.figures.figure_shapes`), listed as unmapped so coverage can be measured.
+
+Coverage counts in the summary: ``sentences_with_number``, ``figures_read`` (observations as
+stated or revised), ``figures_derived`` (previous-year values), ``figures_unmapped`` and
+``unmapped_labels`` (label -> occurrences, most frequent first).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import polars as pl
+
+from dagster_project.ingest.bulletin_regions import figure_subject
+from dagster_project.ingest.common import ObservationRows, QuarantineRow, parse_number
+from dagster_project.ingest.reference import RegionLookup
+from dagster_project.sources.bulletins import figures as rules
+from dagster_project.sources.bulletins.prior_year import DERIVED, derivation_of, previous_value
+
+EXTRA_SCHEMA = {"derivation": pl.Utf8}  # stated | revised | derived_from_change
+
+
+def read_blocks(blocks, *, kind: str, label_scope: str, source_file: str, source_sha256: str,
+                region_code: str, region_name: str, year: int, lookup: RegionLookup):
+    """(observations, quarantine rows, counts) of the text blocks [(line, text)] of one bulletin."""
+    from dagster_project.ingest.bulletins import extract_figures, split_sentences
+
+    regions = rules.region_words(region_code, lookup)
+    obs = ObservationRows(kind, source_file, source_sha256, label_scope, extra_schema=EXTRA_SCHEMA)
+    quarantine: list[QuarantineRow] = []
+    counts = dict(blocks=len(blocks), sentences=0, sentences_with_number=0, figures_matched=0, figures_of_counties=0,
+                  figures_unattributed=0, figures_read=0, figures_derived=0, figures_unmapped=0)
+    unmapped: Counter = Counter()
+    for line, text in blocks:
+        context = ""
+        for k, sentence in enumerate(split_sentences(text), start=1):
+            counts["sentences"] += 1
+            counts["sentences_with_number"] += rules.has_number(sentence)
+            seen: dict[str, int] = {}
+            figs = extract_figures(sentence, context, regions)
+            read_spans = [f["value_span"] for f in figs]
+            for pos, label in rules.figure_shapes(sentence):
+                if not any(a <= pos < b for a, b in read_spans):
+                    counts["figures_unmapped"] += 1
+                    unmapped[label] += 1
+            for fig in figs:
+                counts["figures_matched"] += 1
+                subject, _why_not = figure_subject(fig["before"], region_code, lookup)
+                if subject is None:
+                    counts["figures_unattributed"] += 1  # whose figure it is is unclear: not published
+                    continue
+                counts["figures_of_counties"] += subject != region_code
+                seen[fig["label"]] = seen.get(fig["label"], 0) + 1
+                location = f"line {line} sentence {k}" + (f" figure {seen[fig['label']]}" if seen[fig["label"]] > 1 else "")
+                value = parse_number(fig["value_raw"])
+                if value is None:
+                    quarantine.append(QuarantineRow(
+                        kind, source_file, source_sha256, location,
+                        f"figure for {fig['label']!r} is not a number: {fig['value_raw']!r}", sentence))
+                    continue
+                fig_year = fig["year_in_text"] or year
+                row = dict(source_location=location, verbatim=sentence,
+                           region_name_raw=region_name if subject == region_code else lookup.get(subject)["region_name"],
+                           region_code=subject, indicator_label_raw=fig["label"], unit_raw=fig["unit"])
+                obs.add(**row, year=fig_year, value_raw=fig["value_raw"], value=value,
+                        derivation=derivation_of(sentence, fig_year, year))
+                counts["figures_read"] += 1
+                prev = previous_value(fig["after"], fig["value_raw"], value, fig["unit"])
+                if prev is not None:
+                    obs.add(**row, year=fig_year - 1, value_raw=prev[1], value=prev[0], derivation=DERIVED)
+                    counts["figures_derived"] += 1
+            context += sentence
+    counts["unmapped_labels"] = dict(unmapped.most_common())
+    return obs.frame(), quarantine, counts

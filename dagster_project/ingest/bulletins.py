@@ -263,7 +263,8 @@ def extract_figures(sentence: str, context: str = "", regions: tuple[str, ...] =
         m = label.tail().match(text, end)
         if not m or any(f["start"] == start for f in found):
             continue
-        if rules.is_sub_item(text[:start], label.indicator_code, [f["indicator_code"] for f in found]):
+        if rules.is_sub_item(text[:start], label.indicator_code, [f["indicator_code"] for f in found]) or \
+                rules.of_counted_institutions(text[:start], m.group("unit"), [(s[0], s[1]) for s in spans], label.printed):
             continue
         years = _YEAR_IN_TEXT.findall(text[:start])
         unit = m.group("unit")

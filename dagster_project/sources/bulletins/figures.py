@@ -35,13 +35,14 @@ from dagster_project.ingest.reference import RegionLookup, read_reference
 OPENERS = (
     "全市", "全区", "全州", "全盟", "全县", "全省", "全地区", "全自治区", "全旗", "城市", "全年", "当年", "本年",
     "今年", "年末", "年底", "其中", "共有", "拥有", "实有", "现有", "实现", "完成", "达到", "累计", "建成",
-    "获得", "全市共", "年末共", "全年共", "合计", "总计", "共计", "另有",
+    "获得", "初步核算", "核算", "此外", "全市共", "年末共", "全年共", "合计", "总计", "共计", "另有",
 )
 _OPENER_RE = re.compile(r"(?:" + "|".join(sorted(map(re.escape, OPENERS), key=len, reverse=True))
-                        + r"|\d年|(?<!公)共)$")
+                        + r"|\d{4}年|(?<!公)共|(?:年末|年底|全市|全区)有|各类|全部)$")
+_TIME_OPENER_RE = re.compile(r"(?:全年|年末|年底|当年|本年|今年|\d{4}年(?:末|底)?|截至年底|截至年末)$")
 _WORD_CHAR_RE = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]$")
 _PREVIOUS_YEAR_RE = re.compile(r"(?:上年|去年)末?$")  # "上年末常住人口": last year's figure, its year unprinted
-_CLAUSE_SPLIT_RE = re.compile(r"[,;:、]")
+_CLAUSE_SPLIT_RE = re.compile(r"[,;:]")
 
 # a label followed by a change word states a change, not the level
 GROWTH_AFTER_RE = re.compile(
@@ -61,18 +62,38 @@ def region_words(region_code: str, lookup: RegionLookup) -> tuple[str, ...]:
 
     names = region_names(lookup)
     own = [n for n, c in names.prefectures.items() if c == region_code]
+    own += [n for n, c in getattr(lookup, "_alias", {}).items() if c == region_code]
+    own += [n + "地区" for n in own if not n.endswith("地区")]  # "全年巴州地区实现…"
     counties = list(names.counties.get(region_code, {}))
     return tuple(n for n in own + counties if len(n) >= 2)
 
 
 def starts_a_word(before: str, regions: tuple[str, ...] = ()) -> bool:
     """The label printed after ``before`` (its sentence up to the label) is not run into a longer
-    noun: ``before`` is empty, ends with punctuation, an opener word or a region's name."""
-    if not before or not _WORD_CHAR_RE.search(before):
-        return True
-    if _PREVIOUS_YEAR_RE.search(before):
-        return False
-    return bool(_OPENER_RE.search(before) or _region_end_re(regions).search(before))
+    noun: ``before`` is empty or ends with punctuation, or with opener words and region names down
+    to such a point ("年末全市共有", "至2025年末佳木斯市共有"). A noun before an opener makes the
+    figure that noun's ("村卫生室拥有执业(助理)医师"); a bracket belongs to the noun before it
+    ("疾病预防控制中心(防疫站)卫生技术人员")."""
+    b, stripped = before, False
+    while True:
+        if not b or not _WORD_CHAR_RE.search(b) and not b.endswith(")"):
+            return True
+        if b.endswith(")"):
+            inner = b.rfind("(")
+            if inner <= 0:
+                return True
+            b = b[:inner]
+            continue
+        if _PREVIOUS_YEAR_RE.search(b):
+            return False
+        t = _TIME_OPENER_RE.search(b)
+        if t:  # a sentence starts at a time word: what is before it is another sentence or a heading
+            return not _PREVIOUS_YEAR_RE.search(b[:t.start()])
+        m = _OPENER_RE.search(b) or _region_end_re(regions).search(b)
+        if m and m.start() < len(b):
+            b, stripped = b[:m.start()], True
+            continue
+        return stripped and b[-1].isdigit()
 
 
 def is_growth(text: str, end: int) -> bool:
@@ -105,6 +126,32 @@ def level_problem(text: str, start: int, end: int, regions: tuple[str, ...] = ()
     if is_growth(text, end):
         return "growth"
     return share_or_per_head(before, is_share)
+
+
+_INSTITUTION_COUNT_RE = re.compile(r"\d(?:个|家|所|座|处)(?:\([^()]*\))?$")
+INSTITUTION_UNITS = ("个", "家", "所", "座", "处")
+
+
+def of_counted_institutions(before: str, unit: str, label_spans: list[tuple[int, int]], label: str = "") -> bool:
+    """A staff or bed figure after a count of institutions the vocabulary does not know, in the same
+    sentence, is those institutions' ("疾病预防控制中心5个,卫生技术人员379人", "乡镇卫生院181个,
+    床位10692张,卫生技术人员8765人"); after a count of a vocabulary label ("共有医疗卫生机构
+    1090个,卫生技术人员…") it is the region's, and so after a count of the noun the label itself
+    names ("养老机构59所,养老机构床位12364张"). Figures counted in institutions themselves (a list
+    "文化馆8个,公共图书馆7个") are peers, not attributes."""
+    if unit in INSTITUTION_UNITS or not re.search(r"[,;:]$", before):
+        return False  # only a label listed right after a clause ("…5个,卫生技术人员379人")
+    end = len(before)
+    for part in reversed(re.split(r"(?<=[,;:])", before)[:-1]):
+        start = end - len(part)
+        clause, end = part.rstrip(",;:"), start
+        if any(start <= a < start + len(part) for a, _ in label_spans):
+            return False
+        if _INSTITUTION_COUNT_RE.search(clause):
+            noun = _LEADING_RE.sub("", re.split(r"\d", clause)[0])
+            return not (noun and noun in label)  # "养老机构59所,养老机构床位12364张": the label's own
+
+    return False
 
 
 def is_sub_item(before: str, indicator_code: str, codes_before: list[str]) -> bool:

@@ -37,12 +37,12 @@ def read_blocks(blocks, *, kind: str, label_scope: str, source_file: str, source
     counts = dict(blocks=len(blocks), sentences=0, sentences_with_number=0, figures_matched=0, figures_of_counties=0,
                   figures_unattributed=0, figures_read=0, figures_derived=0, figures_unmapped=0)
     unmapped: Counter = Counter()
+    seen: Counter = Counter()  # (location, label): a page may hold several blocks on one source line
     for line, text in blocks:
         context = ""
         for k, sentence in enumerate(split_sentences(text), start=1):
             counts["sentences"] += 1
             counts["sentences_with_number"] += rules.has_number(sentence)
-            seen: dict[str, int] = {}
             figs = extract_figures(sentence, context, regions)
             read_spans = [f["value_span"] for f in figs]
             for pos, label in rules.figure_shapes(sentence):
@@ -56,8 +56,9 @@ def read_blocks(blocks, *, kind: str, label_scope: str, source_file: str, source
                     counts["figures_unattributed"] += 1  # whose figure it is is unclear: not published
                     continue
                 counts["figures_of_counties"] += subject != region_code
-                seen[fig["label"]] = seen.get(fig["label"], 0) + 1
-                location = f"line {line} sentence {k}" + (f" figure {seen[fig['label']]}" if seen[fig["label"]] > 1 else "")
+                base = f"line {line} sentence {k}"
+                seen[base, fig["label"]] += 1
+                location = base + (f" figure {seen[base, fig['label']]}" if seen[base, fig["label"]] > 1 else "")
                 value = parse_number(fig["value_raw"])
                 if value is None:
                     quarantine.append(QuarantineRow(

@@ -7,8 +7,9 @@ value a change after it states exactly (:mod:`.prior_year`, landed as a second r
 not read (:func:`.figures.figure_shapes`), listed as unmapped so coverage can be measured.
 
 Coverage counts in the summary: ``sentences_with_number``, ``figures_read`` (observations as
-stated or revised), ``figures_derived`` (previous-year values), ``figures_unmapped`` and
-``unmapped_labels`` (label -> occurrences, most frequent first).
+stated or revised), ``figures_derived`` (previous-year values), ``figures_repeated`` (a figure printed again),
+``figures_conflicting`` (a later different value of a figure already read: not landed),
+``figures_unmapped`` and ``unmapped_labels`` (label -> occurrences, most frequent first).
 """
 
 from __future__ import annotations
@@ -26,6 +27,29 @@ from dagster_project.sources.bulletins.prior_year import DERIVED, derivation_of,
 EXTRA_SCHEMA = {"derivation": pl.Utf8}  # stated | revised | derived_from_change
 
 
+class _FirstFigure:
+    """One figure per region, indicator, year and derivation in a bulletin: the first printed.
+    A bulletin states its region's figure first; a later different value of the same indicator is
+    a breakdown ("全年民营经济增加值…。其中,第一产业增加值289.60亿元" after the region's 355.75) and
+    is listed in the summary (``figures_conflicting``), a later equal one counted as repeated."""
+
+    def __init__(self):
+        self.values: dict[tuple, tuple[float, str]] = {}
+        self.repeated = 0
+        self.conflicts: list[str] = []
+
+    def keep(self, key: tuple, value: float, location: str) -> bool:
+        if key not in self.values:
+            self.values[key] = (value, location)
+            return True
+        if self.values[key][0] == value:
+            self.repeated += 1
+        else:
+            self.conflicts.append(f"{key[1]} {key[2]} {key[0]}: {value:g} at {location} "
+                                  f"(kept {self.values[key][0]:g} at {self.values[key][1]})")
+        return False
+
+
 def read_blocks(blocks, *, kind: str, label_scope: str, source_file: str, source_sha256: str,
                 region_code: str, region_name: str, year: int, lookup: RegionLookup):
     """(observations, quarantine rows, counts) of the text blocks [(line, text)] of one bulletin."""
@@ -38,6 +62,7 @@ def read_blocks(blocks, *, kind: str, label_scope: str, source_file: str, source
                   figures_unattributed=0, figures_read=0, figures_derived=0, figures_unmapped=0)
     unmapped: Counter = Counter()
     seen: Counter = Counter()  # (location, label): a page may hold several blocks on one source line
+    first = _FirstFigure()
     for line, text in blocks:
         context = ""
         for k, sentence in enumerate(split_sentences(text), start=1):
@@ -45,7 +70,8 @@ def read_blocks(blocks, *, kind: str, label_scope: str, source_file: str, source
             counts["sentences_with_number"] += rules.has_number(sentence)
             figs = extract_figures(sentence, context, regions)
             read_spans = [f["value_span"] for f in figs]
-            for pos, label in rules.figure_shapes(sentence):
+            shapes = rules.figure_shapes(sentence)
+            for pos, label in shapes:
                 if not any(a <= pos < b for a, b in read_spans):
                     counts["figures_unmapped"] += 1
                     unmapped[label] += 1
@@ -69,13 +95,15 @@ def read_blocks(blocks, *, kind: str, label_scope: str, source_file: str, source
                 row = dict(source_location=location, verbatim=sentence,
                            region_name_raw=region_name if subject == region_code else lookup.get(subject)["region_name"],
                            region_code=subject, indicator_label_raw=fig["label"], unit_raw=fig["unit"])
-                obs.add(**row, year=fig_year, value_raw=fig["value_raw"], value=value,
-                        derivation=derivation_of(sentence, fig_year, year))
-                counts["figures_read"] += 1
+                derivation = derivation_of(sentence, fig_year, year)
+                if first.keep((subject, fig["indicator_code"], fig_year, derivation), value, location):
+                    obs.add(**row, year=fig_year, value_raw=fig["value_raw"], value=value, derivation=derivation)
+                    counts["figures_read"] += 1
                 prev = previous_value(fig["after"], fig["value_raw"], value, fig["unit"])
-                if prev is not None:
+                if prev is not None and first.keep((subject, fig["indicator_code"], fig_year - 1, DERIVED), prev[0], location):
                     obs.add(**row, year=fig_year - 1, value_raw=prev[1], value=prev[0], derivation=DERIVED)
                     counts["figures_derived"] += 1
             context += sentence
+    counts["figures_repeated"], counts["figures_conflicting"] = first.repeated, first.conflicts
     counts["unmapped_labels"] = dict(unmapped.most_common())
     return obs.frame(), quarantine, counts

@@ -345,7 +345,10 @@ def raw_bulletin_observations(context: AssetExecutionContext) -> MaterializeResu
     from dagster_project.ingest.bulletins import parse_bulletin_html
 
     files = config.find_source_files("bulletins", ("*.html", "*.htm"))
-    return _observation_files_result(context, "bulletin_observations", files, parse_bulletin_html, OBSERVATION_SCHEMA)
+    from dagster_project.sources.bulletins.reading import EXTRA_SCHEMA
+
+    return _observation_files_result(context, "bulletin_observations", files, parse_bulletin_html,
+                                     {**OBSERVATION_SCHEMA, **EXTRA_SCHEMA})
 
 
 @asset(

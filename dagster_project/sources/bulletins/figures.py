@@ -42,6 +42,7 @@ _OPENER_RE = re.compile(r"(?:" + "|".join(sorted(map(re.escape, OPENERS), key=le
 _TIME_OPENER_RE = re.compile(r"(?:全年|年末|年底|当年|本年|今年|\d{4}年(?:末|底)?|截至年底|截至年末)$")
 _WORD_CHAR_RE = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]$")
 _PREVIOUS_YEAR_RE = re.compile(r"(?:上年|去年)末?$")  # "上年末常住人口": last year's figure, its year unprinted
+_LAST_YEAR_RE = re.compile(r"(?<![比较])去年")
 _CLAUSE_SPLIT_RE = re.compile(r"[,;:]")
 
 # a label followed by a change word states a change, not the level
@@ -123,6 +124,8 @@ def level_problem(text: str, start: int, end: int, regions: tuple[str, ...] = ()
     before = text[:start]
     if not starts_a_word(before, regions):
         return "inside_word"
+    if _LAST_YEAR_RE.search(before):
+        return "previous_year"  # "此外,去年全年人口出生率为7.78‰,死亡率为7.88‰": last year's, year unprinted
     if is_growth(text, end):
         return "growth"
     return share_or_per_head(before, is_share)

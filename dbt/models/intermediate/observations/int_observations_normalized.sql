@@ -1,4 +1,5 @@
--- Every observed value of every source in one shape, with its unit normalized to the
+-- Every observed value of every source in one shape (derivation: 'stated' unless the source says the
+-- value is a bulletin's revision or a previous-year value derived from a printed change), with its unit normalized to the
 -- catalogue's canonical unit (indicator-specific unit rows first), its scope group and the
 -- precedence of its source kind (ref source_precedence). The plausibility rules and the
 -- `preferred` flag come next, in int_observations_checked.
@@ -94,7 +95,7 @@ first_file as (
 )
 
 select
-    k.*,
+    k.* replace (coalesce(k.derivation, 'stated') as derivation),
     p.precedence as source_precedence
 from keyed as k
 semi join first_file as f on f.observation_id = k.observation_id and f.source_file = k.source_file

@@ -1,4 +1,5 @@
 -- 1:1 with raw.bulletin_observations: rename and cast only.
 select
-    {{ observation_columns() }}
+    {{ observation_columns() }},
+    coalesce(derivation, 'stated')  as derivation
 from {{ source('bulletins', 'bulletin_observations') }}

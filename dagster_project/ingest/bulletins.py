@@ -258,7 +258,7 @@ def extract_figures(sentence: str, context: str = "", regions: tuple[str, ...] =
             bases = _BASIS_RE.findall(normalize_text(context) + text[:end])
             if not bases or bases[-1] != label.qualifier:
                 continue
-        if rules.level_problem(text, start, end, regions, is_share=label.unit_re == "%"):
+        if rules.level_problem(text, start, end, regions, is_share=label.unit_re == "%", label=label.printed):
             continue
         m = label.tail().match(text, end)
         if not m or any(f["start"] == start for f in found):

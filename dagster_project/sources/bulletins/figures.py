@@ -69,12 +69,16 @@ def region_words(region_code: str, lookup: RegionLookup) -> tuple[str, ...]:
     return tuple(n for n in own + counties if len(n) >= 2)
 
 
-def starts_a_word(before: str, regions: tuple[str, ...] = ()) -> bool:
+_SUBJECT_VERB_RE = re.compile(r"(?:实现|完成|拥有|共有)$")
+
+
+def starts_a_word(before: str, regions: tuple[str, ...] = (), label: str = "") -> bool:
     """The label printed after ``before`` (its sentence up to the label) is not run into a longer
     noun: ``before`` is empty or ends with punctuation, or with opener words and region names down
     to such a point ("年末全市共有", "至2025年末佳木斯市共有"). A noun before an opener makes the
-    figure that noun's ("村卫生室拥有执业(助理)医师"); a bracket belongs to the noun before it
-    ("疾病预防控制中心(防疫站)卫生技术人员")."""
+    figure that noun's ("村卫生室拥有执业(助理)医师") unless that noun names the label's own field
+    (its first three characters: "具有资质等级的…建筑业企业实现建筑业总产值", the standard scope
+    of the figure); a bracket belongs to the noun before it ("疾病预防控制中心(防疫站)卫生技术人员")."""
     b, stripped = before, False
     while True:
         if not b or not _WORD_CHAR_RE.search(b) and not b.endswith(")"):
@@ -92,6 +96,8 @@ def starts_a_word(before: str, regions: tuple[str, ...] = ()) -> bool:
             return not _PREVIOUS_YEAR_RE.search(b[:t.start()])
         m = _OPENER_RE.search(b) or _region_end_re(regions).search(b)
         if m and m.start() < len(b):
+            if _SUBJECT_VERB_RE.search(b) and label[:3] and label[:3] in clause_before(b[:m.start()]):
+                return True  # the subject names the label's own field: "建筑业企业实现建筑业总产值"
             b, stripped = b[:m.start()], True
             continue
         return stripped and b[-1].isdigit()
@@ -100,6 +106,17 @@ def starts_a_word(before: str, regions: tuple[str, ...] = ()) -> bool:
 def is_growth(text: str, end: int) -> bool:
     """The label ending at ``end`` is followed by a change word (增长 x %, 比上年下降 …)."""
     return bool(GROWTH_AFTER_RE.match(text, end))
+
+
+_SUBJECT_RE = re.compile(r"(?:实现|完成|接待)(?=[\u4e00-\u9fff])")  # a verb with an object, not a link before a number
+
+
+def foreign_subject(text: str, regions: tuple[str, ...] = ()) -> bool:
+    """The sentence's first clause has a subject other than the region ("全年休闲农业实现主营业务
+    收入9.0亿元…;接待游客1011万人次"): a label opening a later clause continues that subject."""
+    first = re.split(r"[,;:]", text, maxsplit=1)[0]
+    m = _SUBJECT_RE.search(first)
+    return bool(m) and not starts_a_word(first[:m.start()], regions)
 
 
 def clause_before(before: str) -> str:
@@ -118,16 +135,19 @@ def share_or_per_head(before: str, is_share: bool = False) -> str | None:
     return None
 
 
-def level_problem(text: str, start: int, end: int, regions: tuple[str, ...] = (), is_share: bool = False) -> str | None:
+def level_problem(text: str, start: int, end: int, regions: tuple[str, ...] = (), is_share: bool = False,
+                  label: str = "") -> str | None:
     """Why the label at text[start:end] does not start a level figure, or None when it may
     (``is_share``: the label's indicator is a share, printed in %)."""
     before = text[:start]
-    if not starts_a_word(before, regions):
+    if not starts_a_word(before, regions, label):
         return "inside_word"
     if _LAST_YEAR_RE.search(before):
         return "previous_year"  # "此外,去年全年人口出生率为7.78‰,死亡率为7.88‰": last year's, year unprinted
     if is_growth(text, end):
         return "growth"
+    if re.search(r"[,;]$", before) and foreign_subject(text, regions):
+        return "of_sentence_subject"
     return share_or_per_head(before, is_share)
 
 

@@ -5,11 +5,12 @@
 give a previous level exactly:
 
 * a change in **percentage points** (个百分点) of a figure printed in %;
-* an **absolute change in the figure's own printed unit** (万人 after 万人, 亿元 after 亿元).
+* an **absolute change in the figure's own printed unit** (万人 after 万人, 亿元 after 亿元), or
+  printed bare after a ratio ("城乡居民人均可支配收入比值1.89:1,比上年缩小0.05" → 1.94).
 
 A relative change (增长 5 %) never does: level / (1 + g) with a rounded g is not the printed
 previous value. The change must follow the figure directly (its own clause: ", 比上年末提高 …" or
-", 增加 …"); a change against another year ("比2020年增加") is not read. The derived value is
+", 增加 …", after at most a bracketed note: "(剔除沙尘后),比上年减少6微克/立方米"); a change against another year ("比2020年增加") is not read. The derived value is
 rounded to the precision printed (the more decimals of the figure and the change), and lands with
 ``derivation = 'derived_from_change'``: it never outranks a value stated for that year by any
 source (int_observations_checked ranks derived values after stated ones).
@@ -27,8 +28,8 @@ STATED, DERIVED, REVISED = "stated", "derived_from_change", "revised"
 _UP = ("提高", "增加", "上升", "增长", "扩大")
 _DOWN = ("减少", "下降", "降低", "缩小", "回落")
 _CHANGE_RE = re.compile(
-    r"\)?,?(?:比上年末?|比去年末?|较上年末?|比上年同期|同比)?"
-    rf"(?P<verb>{'|'.join(_UP + _DOWN)})(?P<number>\d+(?:\.\d+)?)(?P<unit>个百分点|[^\d,;。、()]{{1,8}}?)(?=[,;。)]|$)")
+    r"\)?(?:\([^()]{0,15}\))?,?(?:比上年末?|比去年末?|较上年末?|比上年同期|同比|比年初|较年初)?"
+    rf"(?P<verb>{'|'.join(_UP + _DOWN)})(?P<number>\d+(?:\.\d+)?)(?P<unit>个百分点|[^\d,;。、()]{{1,8}}?)?(?=[,;。)]|$)")
 _REVISION_RE = re.compile(r"核实|修订|核定|调整为|更正")
 
 
@@ -41,10 +42,13 @@ def previous_value(after: str, value_raw: str, value: float, unit: str) -> tuple
     """(previous value, its printed form, the change as printed) from the text right after a figure
     (``after`` starts after its unit), or None when no exact previous value follows from it."""
     m = _CHANGE_RE.match(after)
-    if not m or unit in ("ratio", ""):
+    if not m or not unit:
         return None
     change_unit = m.group("unit")
-    if unit == "%":
+    if unit == "ratio":  # "1.89:1,比上年缩小0.05": a ratio's change is printed bare
+        if change_unit is not None:
+            return None
+    elif unit == "%":
         if change_unit != "个百分点":
             return None
     elif change_unit != unit:
@@ -53,7 +57,7 @@ def previous_value(after: str, value_raw: str, value: float, unit: str) -> tuple
     sign = 1 if m.group("verb") in _UP else -1
     places = max(decimals(value_raw), decimals(m.group("number")))
     previous = round(value - sign * change, places)
-    if previous < 0 or previous > value * 10 + change * 10:
+    if previous < 0:
         return None
     printed = f"{previous:.{places}f}"
     return float(printed), printed, m.group(0).lstrip(",)")

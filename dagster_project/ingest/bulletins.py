@@ -62,7 +62,7 @@ TITLE_RES = (
 
 # between a label and its number: a closing bracket, footnote marks "[3]", a short aside
 # "(GDP)" / "(不含铁门关市)", a colon and a linking verb
-_LINK = r"\)?(?:\[\d{1,2}\]|\([^()\d]{1,15}\))*:?(?:为|达到|达|是|共|总计|共计|完成|修订为)?(?:\[\d{1,2}\])?"
+_LINK = r"\)?(?:\[\d{1,2}\]|\([^()\d]{1,15}\))*:?(?:为|达到|达|是|共|总计|共计|累计|完成|修订为)?(?:\[\d{1,2}\])?"
 _VALUE = r"(?P<value>(?:约|近|超过)?[^,;。、:()\[\]\u4e00-\u9fff%]{1,20}?)"
 _QUALIFIER_RE = re.compile(r"^(?P<printed>.+?)\[(?P<qualifier>[^\]]+)\]$")
 _BASIS_RE = re.compile(r"常住|户籍")

@@ -26,6 +26,7 @@ from dagster_project.ingest.parallel import Parsing
 from dagster_project.ingest.parse_cache import ParseCache, inputs_digest
 from dagster_project.ingest.plan_tables import CELL_COLUMNS, parse_plan_tables
 from dagster_project.ingest.reference import read_reference, reference_files
+from dagster_project.sources.bulletins.reading import coverage_note
 from dagster_project.warehouse import (
     landed_inputs,
     log_loads,
@@ -106,7 +107,7 @@ def land(
         metadata={
             "rows": n,
             "quarantined": nq,
-            "files": MetadataValue.md("\n".join(f"- {f['source_file']}: {f.get('rows_loaded', 0)} rows, {f.get('rows_quarantined', 0)} quarantined" for f in per_file) or "(none)"),
+            "files": MetadataValue.md("\n".join(f"- {f['source_file']}: {f.get('rows_loaded', 0)} rows, {f.get('rows_quarantined', 0)} quarantined{f.get('coverage', '')}" for f in per_file) or "(none)"),
             "landed": True,
             "load_id": load_id,
         }
@@ -213,7 +214,7 @@ def _parse_one(log, table, path, sha, cache, parsing, frame, sink, quarantine, p
         cache.put(path, sha, result)
     sink(rows)
     quarantine.extend(result.quarantine)
-    per_file.append({"source_file": path.name, "source_sha256": sha, "rows_loaded": rows.height, "rows_quarantined": len(result.quarantine)})
+    per_file.append({"source_file": path.name, "source_sha256": sha, "rows_loaded": rows.height, "rows_quarantined": len(result.quarantine), "coverage": coverage_note(getattr(result, "summary", None))})
     log.info(f"{path.name}: {rows.height} rows, {len(result.quarantine)} quarantined{'' if parsed else ' (parse cached)'}; "
              f"{getattr(result, 'summary', '') or getattr(result, 'tables', '')}")
     return False
@@ -343,12 +344,9 @@ def raw_census_observations(context: AssetExecutionContext) -> MaterializeResult
 )
 def raw_bulletin_observations(context: AssetExecutionContext) -> MaterializeResult:
     from dagster_project.ingest.bulletins import parse_bulletin_html
-
-    files = config.find_source_files("bulletins", ("*.html", "*.htm"))
     from dagster_project.sources.bulletins.reading import EXTRA_SCHEMA
-
-    return _observation_files_result(context, "bulletin_observations", files, parse_bulletin_html,
-                                     {**OBSERVATION_SCHEMA, **EXTRA_SCHEMA})
+    files = config.find_source_files("bulletins", ("*.html", "*.htm"))
+    return _observation_files_result(context, "bulletin_observations", files, parse_bulletin_html, {**OBSERVATION_SCHEMA, **EXTRA_SCHEMA})
 
 
 @asset(

@@ -15,6 +15,13 @@ gives that year. A figure lands with the vocabulary label that found it (label_s
 every printed label. A figure that matches a phrase but does not parse as a number goes to
 quarantine with the sentence.
 
+Every figure of the bulletin whose label is in the vocabulary is read (the vocabulary is the whole
+catalogue's bulletin wording, not a list of headlines): which label occurrences state a LEVEL
+(not a growth rate, not the base of a share, not a 其中 part, not another noun's figure) is decided
+by :mod:`dagster_project.sources.bulletins.figures`; the sentence loop, previous-year values
+(:mod:`dagster_project.sources.bulletins.prior_year`, column ``derivation``) and the per-file
+coverage counts of the summary are in :mod:`dagster_project.sources.bulletins.reading`.
+
 """
 
 from __future__ import annotations
@@ -29,15 +36,13 @@ from pathlib import Path
 import polars as pl
 
 from dagster_project.ingest.common import (
-    ObservationRows,
     QuarantineRow,
     SourceError,
     file_sha256,
     normalize_text,
-    parse_number,
 )
 from dagster_project.ingest.source_files import read_source_bytes
-from dagster_project.ingest.bulletin_regions import figure_subject, region_names
+from dagster_project.ingest.bulletin_regions import region_names
 from dagster_project.ingest.reference import RegionLookup, label_rows, read_reference, region_lookup
 from dagster_project.sources.bulletins import figures as rules
 from dagster_project.sources.bulletins.reading import read_blocks

@@ -177,14 +177,6 @@ def of_counted_institutions(before: str, unit: str, label_spans: list[tuple[int,
     return False
 
 
-def unread_total(shapes: list[tuple[int, str]], read_spans: list[tuple[int, int]], before: int) -> bool:
-    """The last ``<label><number><unit>`` shape printed before position ``before`` was not read by
-    the vocabulary: a 其中 after it lists the parts of an unknown total ("全年民营经济增加值3591.33亿元
-    …其中,第一产业增加值289.60亿元"), not the region's own figures."""
-    prior = [pos for pos, _ in shapes if pos < before]
-    return bool(prior) and not any(a <= prior[-1] < b for a, b in read_spans)
-
-
 def is_sub_item(before: str, indicator_code: str, codes_before: list[str]) -> bool:
     """After 其中, an indicator already read in the sentence is a sub-item of its own total."""
     return "其中" in before and indicator_code in codes_before

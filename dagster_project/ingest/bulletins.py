@@ -284,7 +284,13 @@ def extract_figures(sentence: str, context: str = "", regions: tuple[str, ...] =
             "before": text[:start],
             "after": text[m.end():],
         })
-    return found
+    return found + rules.implied_parts(text, found, unqualified_labels())
+
+
+@lru_cache(maxsize=1)
+def unqualified_labels() -> dict[str, tuple[str, str]]:
+    """Printed label -> (label key, indicator code) of the vocabulary's labels without a qualifier."""
+    return {lab.printed: (lab.key, lab.indicator_code) for lab in vocabulary() if lab.qualifier is None}
 
 
 def parse_bulletin_html_text(

@@ -225,3 +225,42 @@ def _clauses(text: str):
 
 def has_number(sentence: str) -> bool:
     return bool(re.search(r"\d", normalize_text(sentence)))
+
+
+# ---------------------------------------------------------------------------
+# Parts a 其中 names by a bare noun: "卫生机构床位26886张,其中,医院19332张"
+# ---------------------------------------------------------------------------
+
+_PART_RE = re.compile(r"[,:、]?(?P<noun>[\u4e00-\u9fff]{1,8}?)(?P<value>\d+(?:\.\d+)?)(?P<unit>[^\d,;:、。()]{1,6}?)(?=[,;:、。(]|$)")
+
+
+def implied_parts(text: str, found: list[dict], labels: dict[str, tuple[str, str]]) -> list[dict]:
+    """Figures of a 其中 list after a read figure whose parts are printed as a bare noun with a
+    number in the same unit: the noun completed by an ending of the total's label is a label of
+    the vocabulary ("卫生机构床位26886张,其中,医院19332张" → 医院床位 19332; "移动电话用户…,其中
+    5G用户…" needs no completion). ``labels``: printed label -> (label key, indicator code), the
+    vocabulary's unqualified labels. A noun that completes to no label is not read."""
+    parts: list[dict] = []
+    have = {f["indicator_code"] for f in found}
+    for f in found:
+        offset = len(text) - len(f["after"])
+        segment = re.split(r"[;。]", f["after"], maxsplit=1)[0]
+        at = segment.find("其中")
+        if at < 0 or at > 2:  # the 其中 right after the total: ",其中,…"
+            continue
+        pos = at + 2
+        total = f["label"].split("[")[0]
+        while (m := _PART_RE.match(segment, pos)) is not None and m.group("unit") == f["unit"]:
+            pos = m.end()
+            noun = m.group("noun")
+            completed = next((noun + total[k:] for k in range(len(total) - 1) if noun + total[k:] in labels), None)
+            if completed is None or labels[completed][1] in have:
+                continue
+            key, code = labels[completed]
+            have.add(code)
+            start = offset + m.start("noun")
+            parts.append({"label": key, "indicator_code": code, "value_raw": m.group("value"), "unit": f["unit"],
+                          "year_in_text": f["year_in_text"], "start": start,
+                          "value_span": (offset + m.start("value"), offset + m.end("value")),
+                          "before": text[:start], "after": text[offset + m.end():]})
+    return parts

@@ -46,7 +46,7 @@ def figure(result, code: str, year: int) -> dict:
 def test_title_gives_region_and_year():
     s = puyang().summary
     assert (s["region_code"], s["region_name"], s["year"]) == ("410900", "濮阳市", 2025)
-    assert puyang().observations.columns == OBSERVATION_COLUMNS + ["document_format", "bulletin_key"]
+    assert puyang().observations.columns == [*OBSERVATION_COLUMNS, "derivation", "document_format", "bulletin_key"]  # derivation: stated | revised | derived_from_change
     assert set(puyang().observations["region_code"]) == {"410900"}
 
 
@@ -129,6 +129,7 @@ def test_synthetic_bulletin_of_another_city():
         ("urban_resident_population", 2023): 466.41,
         ("rural_resident_population", 2023): 399.13,
         ("urbanization_rate", 2023): 53.89,
+        ("urbanization_rate", 2022): 52.73,  # "比上年末提高1.16个百分点": derived_from_change
         ("urban_new_jobs", 2023): 12.03,
         ("urban_surveyed_unemployment", 2023): 5.2,
         ("urban_disposable_income", 2023): 36120.0,

@@ -67,7 +67,7 @@ def test_a_hit_is_the_parse_of_the_real_file(tmp_path, kind):
         assert puyang["value"].to_list() == [435.0]
         assert [q.location for q in hit.quarantine if "matches no prefecture" in q.reason] == ["sheet Data row 158"]
     elif kind == "bulletin":
-        assert hit.observations.height == 12 and hit.summary["region_code"] == PUYANG_CODE
+        assert hit.observations.height == 52 and hit.summary["region_code"] == PUYANG_CODE  # the whole bulletin
         gdp = hit.observations.filter(pl.col("indicator_label_raw") == "地区生产总值").sort("year")
         assert gdp.select("year", "value", "source_location").rows() == [(2024, 2025.4, "line 231 sentence 2"),
                                                                          (2025, 2106.17, "line 149 sentence 1")]

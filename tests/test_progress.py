@@ -41,9 +41,14 @@ def test_every_puyang_target_has_a_status(warehouse):
 def test_reasons_tell_an_unreported_indicator_from_a_missing_regional_figure(warehouse):
     with connect_readonly(warehouse) as con:
         r = one(con, "select status, status_reason from marts.mart_target_progress "
+                     "where region_code = '410900' and indicator_code = 'road_network_density' and target_year = 2025")
+        assert r["status"] == "insufficient_data"
+        assert r["status_reason"].startswith("no source in the warehouse reports road_network_density for any region")
+        # 建成区绿地率 is printed by other cities' bulletins (漯河, 沈阳, 福州), not by 濮阳's
+        r = one(con, "select status, status_reason from marts.mart_target_progress "
                      "where region_code = '410900' and indicator_code = 'green_space_ratio' and target_year = 2025")
         assert r["status"] == "insufficient_data"
-        assert r["status_reason"].startswith("no source in the warehouse reports green_space_ratio for any region")
+        assert r["status_reason"] == "no actual for green_space_ratio in 410900 up to 2025 (3 other region(s) have one)"
         r = one(con, "select status, gap_to_target, status_reason from marts.mart_target_progress "
                      "where region_code = '410900' and indicator_code = 'urban_disposable_income' and target_year = 2025")
         assert r["status"] == "target_missed" and r["gap_to_target"] == pytest.approx(41549 - 46300)

@@ -14,37 +14,40 @@ gives that year. A figure lands with the vocabulary label that found it (label_s
 'bulletin'); the label becomes an indicator code in dbt (int_indicator_labels_mapped), like
 every printed label. A figure that matches a phrase but does not parse as a number goes to
 quarantine with the sentence.
+
+Every figure of the bulletin whose label is in the vocabulary is read (the vocabulary is the whole
+catalogue's bulletin wording, not a list of headlines): which label occurrences state a LEVEL
+(not a growth rate, not the base of a share, not a 其中 part, not another noun's figure) is decided
+by :mod:`dagster_project.sources.bulletins.figures`; the sentence loop, previous-year values
+(:mod:`dagster_project.sources.bulletins.prior_year`, column ``derivation``) and the per-file
+coverage counts of the summary are in :mod:`dagster_project.sources.bulletins.reading`.
 PDF and Word (``parse_bulletin_document``): the blocks of :mod:`dagster_project.sources.common.documents`
 (``page 3 line 12``, ``paragraph 41``) go through the same title, sentence and figure reading.
 """
 
 from __future__ import annotations
 
-import codecs
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from html.parser import HTMLParser
 from pathlib import Path
 
 import polars as pl
 
-from dagster_project.sources.common.provenance import (
-    ObservationRows,
-    QuarantineRow,
-    SourceError,
-)
 from dagster_project.common.files import file_sha256
-from dagster_project.common.text import normalize_text
-from dagster_project.sources.common.cells import parse_number
-from dagster_project.sources.common.source_files import read_source_bytes
-from dagster_project.sources.bulletins.regions import figure_subject, region_names
 from dagster_project.common.reference import RegionLookup, label_rows, read_reference, region_lookup
+from dagster_project.common.text import normalize_text
+from dagster_project.sources.bulletins import figures as rules
+from dagster_project.sources.bulletins.reading import EXTRA_SCHEMA, coverage_note, read_blocks
+from dagster_project.sources.bulletins.regions import region_names
+from dagster_project.sources.common.html_text import decode_html, html_blocks  # noqa: F401 (the page's text)
+from dagster_project.sources.common.provenance import QuarantineRow, SourceError
+from dagster_project.sources.common.source_files import read_source_bytes
 
 HTML_KIND = "bulletin_html"
 DOCUMENT_KIND = "bulletin_document"  # the same bulletin as a PDF or Word file
-# the file's format and its bulletin (title kind, region, year): one bulletin in two files is one set (dbt)
-BULLETIN_EXTRA_SCHEMA = {"document_format": pl.Utf8, "bulletin_key": pl.Utf8}
+# derivation, the file's format and its bulletin (title kind, region, year): one bulletin in two files is one set (dbt)
+BULLETIN_EXTRA_SCHEMA = EXTRA_SCHEMA
 LABEL_SCOPE = "bulletin"  # source_scope of the vocabulary in raw/reference/indicator_label_map.csv
 
 # "…2025年濮阳市国民经济和社会发展统计公报" / "濮阳市2025年国民经济与社会发展统计公报"
@@ -64,7 +67,7 @@ TITLE_RES = (
 
 # between a label and its number: a closing bracket, footnote marks "[3]", a short aside
 # "(GDP)" / "(不含铁门关市)", a colon and a linking verb
-_LINK = r"\)?(?:\[\d{1,2}\]|\([^()\d]{1,15}\))*:?(?:为|达到|达|是|共|总计|修订为)?(?:\[\d{1,2}\])?"
+_LINK = r"\)?(?:\[\d{1,2}\]|\([^()\d]{1,15}\))*:?(?:为|达到|达|是|共|总计|共计|累计|完成|修订为)?(?:\[\d{1,2}\])?"
 _VALUE = r"(?P<value>(?:约|近|超过)?[^,;。、:()\[\]\u4e00-\u9fff%]{1,20}?)"
 _QUALIFIER_RE = re.compile(r"^(?P<printed>.+?)\[(?P<qualifier>[^\]]+)\]$")
 _BASIS_RE = re.compile(r"常住|户籍")
@@ -117,63 +120,10 @@ class BulletinResult:
     quarantine: list[QuarantineRow]
     summary: dict
 
-
-# ---------------------------------------------------------------------------
-# HTML -> text blocks
-# ---------------------------------------------------------------------------
-
-_BLOCK_TAGS = {"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th",
-               "table", "section", "article", "br", "title", "header", "footer", "option", "select", "blockquote"}
-_SKIP_TAGS = {"script", "style", "noscript", "template"}
-
-
-class _TextBlocks(HTMLParser):
-    """Collects (source line, text) per block-level element; inline tags are joined."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.blocks: list[tuple[int, str]] = []
-        self._buf: list[str] = []
-        self._line: int | None = None
-        self._skip = 0
-
-    def _flush(self):
-        text = "".join(self._buf).strip()
-        if text:
-            self.blocks.append((self._line or 0, text))
-        self._buf, self._line = [], None
-
-    def handle_starttag(self, tag, attrs):
-        if tag in _SKIP_TAGS:
-            self._skip += 1
-        elif tag in _BLOCK_TAGS:
-            self._flush()
-
-    def handle_endtag(self, tag):
-        if tag in _SKIP_TAGS:
-            self._skip = max(0, self._skip - 1)
-        elif tag in _BLOCK_TAGS:
-            self._flush()
-
-    def handle_data(self, data):
-        if self._skip or not data.strip():
-            if data and not self._skip and self._buf:
-                self._buf.append(" ")
-            return
-        if self._line is None:
-            self._line = self.getpos()[0]
-        self._buf.append(data)
-
-    def close(self):
-        super().close()
-        self._flush()
-
-
-def html_blocks(html: str) -> list[tuple[int, str]]:
-    parser = _TextBlocks()
-    parser.feed(html)
-    parser.close()
-    return parser.blocks
+    @property
+    def coverage(self) -> str:
+        """The coverage counts for the load metadata (sentences with a number, figures read, unmapped)."""
+        return coverage_note(self.summary)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -236,13 +186,17 @@ def _region_code(name: str, lookup: RegionLookup) -> str | None:
 # ---------------------------------------------------------------------------
 
 
-def extract_figures(sentence: str, context: str = "") -> list[dict]:
-    """Every labelled figure in one sentence: label (with its resolved qualifier), value text,
-    unit, the last year named before it and the sentence text before the label.
+def extract_figures(sentence: str, context: str = "", regions: tuple[str, ...] = ()) -> list[dict]:
+    """Every labelled LEVEL figure in one sentence: label (with its resolved qualifier), value text,
+    unit, the last year named before it, the sentence text before the label and the text after
+    the unit (where a change against the previous year may follow, :mod:`...prior_year`).
 
     Label occurrences inside a longer label are not figures of their own (人均地区生产总值
-    holds 地区生产总值, 常住人口城镇化率 holds 常住人口). ``context`` is the paragraph text
-    before the sentence, where a qualified label looks for its population basis.
+    holds 地区生产总值, 常住人口城镇化率 holds 常住人口); nor is a label run into a longer noun,
+    followed by a change word, the base of a share or a per-head figure, or a 其中 sub-item of an
+    indicator the sentence already gave (:func:`dagster_project.sources.bulletins.figures.level_problem`).
+    ``context`` is the paragraph text before the sentence, where a qualified label looks for its
+    population basis; ``regions`` the names of the bulletin's region and counties.
     """
     text = normalize_text(sentence)
     spans: list[tuple[int, int, Label]] = []
@@ -256,20 +210,34 @@ def extract_figures(sentence: str, context: str = "") -> list[dict]:
             bases = _BASIS_RE.findall(normalize_text(context) + text[:end])
             if not bases or bases[-1] != label.qualifier:
                 continue
+        if rules.level_problem(text, start, end, regions, is_share=label.unit_re == "%", label=label.printed):
+            continue
         m = label.tail().match(text, end)
         if not m or any(f["start"] == start for f in found):
+            continue
+        if rules.is_sub_item(text[:start], label.indicator_code, [f["indicator_code"] for f in found]) or \
+                rules.of_counted_institutions(text[:start], m.group("unit"), [(s[0], s[1]) for s in spans], label.printed):
             continue
         years = _YEAR_IN_TEXT.findall(text[:start])
         unit = m.group("unit")
         found.append({
             "label": label.key,
+            "indicator_code": label.indicator_code,
             "value_raw": m.group("value"),
             "unit": "ratio" if label.unit_re.startswith(":1") else unit,
             "year_in_text": int(years[-1]) if years else None,
             "start": start,
+            "value_span": (m.start("value"), m.end("value")),
             "before": text[:start],
+            "after": text[m.end():],
         })
-    return found
+    return found + rules.implied_parts(text, found, unqualified_labels())
+
+
+@lru_cache(maxsize=1)
+def unqualified_labels() -> dict[str, tuple[str, str]]:
+    """Printed label -> (label key, indicator code) of the vocabulary's labels without a qualifier."""
+    return {lab.printed: (lab.key, lab.indicator_code) for lab in vocabulary() if lab.qualifier is None}
 
 
 def parse_bulletin_html_text(
@@ -305,72 +273,14 @@ def parse_bulletin_blocks(blocks: list[tuple[str, str]], source_kind: str, docum
     region_code = _region_code(region_name, lookup)
     if region_code is None:
         raise SourceError(source_file, title_line, f"region {region_name!r} of the title is not in regions.csv")
-    obs = ObservationRows(source_kind, source_file, source_sha256, LABEL_SCOPE, BULLETIN_EXTRA_SCHEMA)
-    obs.file_values.update(document_format=document_format, bulletin_key=f"{title_kind} {region_code} {year}")
-    quarantine: list[QuarantineRow] = []
-    counts = dict(blocks=len(blocks), sentences=0, figures_matched=0, figures_of_counties=0, figures_unattributed=0)
-    for line, text in blocks:
-        context = ""
-        for k, sentence in enumerate(split_sentences(text), start=1):
-            counts["sentences"] += 1
-            seen: dict[str, int] = {}
-            for fig in extract_figures(sentence, context):
-                counts["figures_matched"] += 1
-                subject, why_not = figure_subject(fig["before"], region_code, lookup)
-                if subject is None:
-                    counts["figures_unattributed"] += 1  # whose figure it is is unclear: not published
-                    continue
-                counts["figures_of_counties"] += subject != region_code
-                seen[fig["label"]] = seen.get(fig["label"], 0) + 1
-                location = f"{line} sentence {k}" + (f" figure {seen[fig['label']]}" if seen[fig["label"]] > 1 else "")
-                value = parse_number(fig["value_raw"])
-                if value is None:
-                    quarantine.append(QuarantineRow(
-                        source_kind, source_file, source_sha256, location,
-                        f"figure for {fig['label']!r} is not a number: {fig['value_raw']!r}", sentence))
-                    continue
-                obs.add(source_location=location, verbatim=sentence,
-                        region_name_raw=region_name if subject == region_code else lookup.get(subject)["region_name"],
-                        region_code=subject, year=fig["year_in_text"] or year, indicator_label_raw=fig["label"],
-                        unit_raw=fig["unit"], value_raw=fig["value_raw"], value=value)
-            context += sentence
-    df = obs.frame()
+    df, quarantine, counts = read_blocks(
+        blocks, kind=source_kind, label_scope=LABEL_SCOPE, source_file=source_file, source_sha256=source_sha256,
+        region_code=region_code, region_name=region_name, year=year, lookup=lookup,
+        file_values=dict(document_format=document_format, bulletin_key=f"{title_kind} {region_code} {year}"))
     summary = {"file": source_file, "region_code": region_code, "region_name": region_name, "year": year,
                "title_line": title_line, "title_kind": title_kind, **counts, "observations": df.height,
                "quarantined": len(quarantine)}
     return BulletinResult(df, quarantine, summary)
-
-
-# ---------------------------------------------------------------------------
-# Bytes -> text: the charset the page declares
-# ---------------------------------------------------------------------------
-
-_META_CHARSET_RE = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
-# GB2312 and GBK pages routinely use characters of their superset; decode them as GB18030
-_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "gb_2312-80": "gb18030", "x-gbk": "gb18030"}
-
-
-def decode_html(raw: bytes, source_file: str) -> tuple[str, str]:
-    """(text, charset) of an HTML page: a BOM first, then the charset its <meta> declares
-    (within the first 4 KB, as browsers look), else UTF-8. Bytes that are invalid in that
-    charset are a SourceError naming the charset, line and byte offset."""
-    declared = raw.startswith(codecs.BOM_UTF8)
-    if declared:
-        charset, raw = "utf-8", raw[len(codecs.BOM_UTF8):]
-    else:
-        m = _META_CHARSET_RE.search(raw[:4096])
-        declared = m is not None
-        charset = m.group(1).decode("ascii").lower() if m else "utf-8"
-    try:
-        codec = codecs.lookup(_SUPERSETS.get(charset, charset)).name
-    except LookupError as exc:
-        raise SourceError(source_file, None, f"declared charset {charset!r} is unknown") from exc
-    try:
-        return raw.decode(codec), charset
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        how = "declared" if declared else "assumed: no charset declared"
-        raise SourceError(source_file, line, f"not valid {charset} ({how}) at byte {exc.start}: {exc.reason}") from exc
 
 
 def parse_bulletin_html(path: str | Path, lookup: RegionLookup | None = None) -> BulletinResult:

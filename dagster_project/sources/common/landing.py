@@ -101,7 +101,7 @@ def land(
         metadata={
             "rows": n,
             "quarantined": nq,
-            "files": MetadataValue.md("\n".join(f"- {f['source_file']}: {f.get('rows_loaded', 0)} rows, {f.get('rows_quarantined', 0)} quarantined" for f in per_file) or "(none)"),
+            "files": MetadataValue.md("\n".join(f"- {f['source_file']}: {f.get('rows_loaded', 0)} rows, {f.get('rows_quarantined', 0)} quarantined{f.get('coverage', '')}" for f in per_file) or "(none)"),
             "landed": True,
             "load_id": load_id,
         }
@@ -181,7 +181,8 @@ def _parse_one(log, table, path, sha, cache, parsing, frame, sink, quarantine, p
         cache.put(path, sha, result)
     sink(rows)
     quarantine.extend(result.quarantine)
-    per_file.append({"source_file": path.name, "source_sha256": sha, "rows_loaded": rows.height, "rows_quarantined": len(result.quarantine)})
+    per_file.append({"source_file": path.name, "source_sha256": sha, "rows_loaded": rows.height, "rows_quarantined": len(result.quarantine),
+                     "coverage": getattr(result, "coverage", "")})  # a parser's coverage counts, e.g. a bulletin's
     log.info(f"{path.name}: {rows.height} rows, {len(result.quarantine)} quarantined{'' if parsed else ' (parse cached)'}; "
              f"{getattr(result, 'summary', '') or getattr(result, 'tables', '')}")
     return False

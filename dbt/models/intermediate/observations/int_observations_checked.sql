@@ -22,8 +22,9 @@
 --   * plausibility_exception - a reviewed row of ref plausibility_exceptions (region × indicator ×
 --     year × file) lets a value through despite its rule; the excused issue and the review are kept.
 --   * preferred - among the plausible values of the same region × indicator × year × scope group,
---     the source with the best precedence (ref source_precedence); later editions and loads break
---     ties. n_sources_for_key counts the plausible values of the key.
+--     a stated (or revised) value before a previous-year value derived from a printed change (any
+--     source's stated value outranks a derived one), then the source with the best precedence (ref
+--     source_precedence); later editions and loads break ties. n_sources_for_key counts the plausible values of the key.
 with exceptions as (
     select *, 'reviewed by ' || reviewed_by || ': ' || reason as review
     from {{ ref('stg_reference__plausibility_exceptions') }}
@@ -141,7 +142,8 @@ select
     checked.* exclude (usable),
     usable and row_number() over (
         partition by region_code, indicator_key, year, scope_group
-        order by usable desc, source_precedence nulls last, edition desc nulls last, loaded_at desc, source_location
+        order by usable desc, derivation = 'derived_from_change', source_precedence nulls last, edition desc nulls last,
+                 loaded_at desc, source_location
     ) = 1                                                                                      as preferred,
     count(*) filter (where plausibility_issue is null) over (
         partition by region_code, indicator_key, year, scope_group

@@ -1,4 +1,5 @@
--- Every observed value of every source in one shape, with its unit normalized to the
+-- Every observed value of every source in one shape (derivation: 'stated' unless the source says the
+-- value is a bulletin's revision or a previous-year value derived from a printed change), with its unit normalized to the
 -- catalogue's canonical unit (indicator-specific unit rows first), its scope group and the
 -- precedence of its source kind (ref source_precedence). The plausibility rules and the
 -- `preferred` flag come next, in int_observations_checked.
@@ -128,7 +129,7 @@ also_in as (
 )
 
 select
-    o.*,
+    o.* replace (coalesce(o.derivation, 'stated') as derivation),
     a.also_in,
     p.precedence as source_precedence
 from one_copy as o

@@ -18,6 +18,7 @@ select
     unit_multiplier,
     population_basis,
     preferred,
+    derivation,
     source_precedence,
     n_sources_for_key,
     source_kind,

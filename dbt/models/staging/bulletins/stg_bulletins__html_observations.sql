@@ -2,5 +2,6 @@
 select
     {{ observation_columns() }},
     document_format,
-    bulletin_key
+    bulletin_key,
+    coalesce(derivation, 'stated')  as derivation
 from {{ source('bulletins', 'bulletin_observations') }}

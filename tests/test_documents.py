@@ -38,8 +38,10 @@ def text(name: str):
 
 
 def figures(name: str) -> dict[str, tuple[float, str, str]]:
+    """The figures a file states for its own year (not the previous-year values derived from a change)."""
     obs = with_codes(parsed(name).observations, "bulletin")
-    return {r["indicator_code"]: (r["value"], r["value_raw"], r["source_location"]) for r in obs.iter_rows(named=True)}
+    return {r["indicator_code"]: (r["value"], r["value_raw"], r["source_location"]) for r in obs.iter_rows(named=True)
+            if r["derivation"] == "stated"}
 
 
 # ---------------------------------------------------------------------------
@@ -86,8 +88,8 @@ def test_per_file_counts():
     """Blocks, sentences and figures of the five documents (a regression guard on the layout reading)."""
     counts = {n: (parsed(n).summary["blocks"], parsed(n).summary["sentences"], parsed(n).summary["observations"])
               for n in ("jiaozuo", "jingzhou", "xian", "harbin", "hotan")}
-    assert counts == {"jiaozuo": (133, 205, 10), "jingzhou": (61, 122, 7), "xian": (117, 210, 10),
-                      "harbin": (150, 252, 7), "hotan": (98, 142, 1)}
+    assert counts == {"jiaozuo": (133, 205, 42), "jingzhou": (61, 122, 31), "xian": (117, 210, 45),
+                      "harbin": (150, 252, 41), "hotan": (98, 142, 5)}
 
 
 # ---------------------------------------------------------------------------
@@ -137,7 +139,13 @@ def test_docx_paragraphs_and_tables_in_body_order():
     assert locations.index("paragraph 10") < locations.index("table 1 row 1") < locations.index("paragraph 11")
     assert (doc.stats["paragraphs"], doc.stats["tables"]) == (75, 3)
     got = figures("hotan")
-    assert got == {"urban_new_jobs": (2.67, "2.67", "paragraph 10 sentence 1")}  # the bulletin prints growth rates otherwise
+    assert got == {  # the bulletin prints growth rates otherwise
+        "urban_new_jobs": (2.67, "2.67", "paragraph 10 sentence 1"),
+        "museums": (5.0, "5", "paragraph 50 sentence 1"),  # "博物馆5个、文化馆9个"
+        "cultural_centres": (9.0, "9", "paragraph 50 sentence 1"),
+        "tourist_visits": (3855.61, "3855.61", "paragraph 52 sentence 1"),  # "接待国内外游客3855.61万人次"
+        "health_institutions": (2307.0, "2307", "paragraph 53 sentence 1"),  # "共有医疗卫生机构2307所"
+    }
     result = parsed("hotan")
     assert (result.summary["region_code"], result.summary["title_line"]) == ("653200", "paragraph 2")
     assert set(result.observations["document_format"]) == {"docx"}
@@ -237,8 +245,8 @@ def test_loader_quarantines_hostile_documents_and_lands_the_rest(tmp_path):
     for name, (_, reason) in HOSTILE.items():
         kind, location, got = rows[name]
         assert kind == "bulletin_observations" and location == "file" and got.startswith(reason), name
-    assert [f["rows_loaded"] for f in per_file if f["source_file"] == good.name] == [10]
-    assert sum(df.height for df in landed) == 10
+    assert [f["rows_loaded"] for f in per_file if f["source_file"] == good.name] == [45]
+    assert sum(df.height for df in landed) == 45
 
 
 def test_docx_zip_bomb_is_refused_before_it_is_inflated(tmp_path, monkeypatch):

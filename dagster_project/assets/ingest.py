@@ -24,7 +24,8 @@ from dagster_project.ingest.common import (
 from dagster_project import warehouse as warehouse_module
 from dagster_project.ingest.parallel import Parsing
 from dagster_project.ingest.parse_cache import ParseCache, inputs_digest
-from dagster_project.ingest.plan_tables import CELL_COLUMNS, parse_plan_tables
+from dagster_project.ingest.plan_tables import CELL_COLUMNS
+from dagster_project.sources.plans.reader import PLAN_PATTERNS, parse_plan_file_tables
 from dagster_project.ingest.reference import read_reference, reference_files
 from dagster_project.warehouse import (
     landed_inputs,
@@ -242,10 +243,10 @@ def _one_file_per_plan(rows):
     description="Indicator tables (专栏1 …) found in every plan document → one row per printed cell with provenance.",
 )
 def raw_plan_indicator_cells(context: AssetExecutionContext) -> MaterializeResult:
-    plans = config.find_source_files("plans", ("*.md",))
+    plans = config.find_source_files("plans", PLAN_PATTERNS)
     if not plans:
         raise SourceError(str(config.RAW_DIR / "plans"), None, "no plan documents found")
-    return land_files(context, "plan_indicator_cells", plans, parse_plan_tables,
+    return land_files(context, "plan_indicator_cells", plans, parse_plan_file_tables,
                       _one_file_per_plan(lambda r: r.cells.with_columns(pl.lit(PLAN_TABLE_SCOPE).alias("label_scope"))),
                       {**CELL_COLUMNS, "label_scope": pl.Utf8}, cache_dir=context.resources.warehouse.parse_cache_dir)
 
@@ -257,7 +258,7 @@ def raw_plan_indicator_cells(context: AssetExecutionContext) -> MaterializeResul
     description="Numeric targets in the plans' prose and action tables (专栏13–18) → one row per target with the verbatim clause.",
 )
 def raw_plan_prose_targets(context: AssetExecutionContext) -> MaterializeResult:
-    from dagster_project.ingest.prose_targets import extract_prose_targets
+    from dagster_project.sources.plans.reader import extract_plan_file_targets
 
     def rows(result):
         return _with_keys(result.targets, "subject", "unit").with_columns(
@@ -265,7 +266,7 @@ def raw_plan_prose_targets(context: AssetExecutionContext) -> MaterializeResult:
             pl.int_range(1, pl.len() + 1).over("line_number").alias("item_on_line"),
         )
 
-    return land_files(context, "plan_prose_targets", config.find_source_files("plans", ("*.md",)), extract_prose_targets,
+    return land_files(context, "plan_prose_targets", config.find_source_files("plans", PLAN_PATTERNS), extract_plan_file_targets,
                       _one_file_per_plan(rows), cache_dir=context.resources.warehouse.parse_cache_dir)
 
 
@@ -294,10 +295,10 @@ def _observation_files_result(context, table, files, parse, empty_schema):
     ),
 )
 def raw_plan_stated_values(context: AssetExecutionContext) -> MaterializeResult:
-    from dagster_project.ingest.prose_targets import extract_stated_values
+    from dagster_project.sources.plans.reader import extract_plan_file_stated_values
 
-    plans = config.find_source_files("plans", ("*.md",))
-    return _observation_files_result(context, "plan_stated_values", plans, extract_stated_values, OBSERVATION_SCHEMA)
+    plans = config.find_source_files("plans", PLAN_PATTERNS)
+    return _observation_files_result(context, "plan_stated_values", plans, extract_plan_file_stated_values, OBSERVATION_SCHEMA)
 
 
 @asset(

@@ -2,7 +2,7 @@
 
 An entry is keyed by (table, file name, file sha256, fingerprint). The fingerprint hashes everything
 that can change what a parser returns: the source of every module under ``dagster_project/ingest/``
-(recursively) and of the module defining the ``parse`` callable (plus its name), every
+and ``dagster_project/sources/`` (recursively) and of the module defining the ``parse`` callable (plus its name), every
 ``raw/reference/*.csv`` (and the ingest limits file), the polars and Python versions. It is
 computed once per process. The file name is part of the key because parsers write it into every row.
 
@@ -44,6 +44,7 @@ from dagster_project import config
 from dagster_project.ingest import reference
 
 INGEST_DIR = Path(__file__).resolve().parent
+SOURCES_DIR = INGEST_DIR.parent / "sources"  # the readers of the new layout (sources/plans/ …)
 INGEST_PACKAGE = __package__  # dagster_project.ingest: the only classes an entry may name
 ENTRY_FILE = "result.json"
 TMP_PREFIX = ".tmp-"
@@ -61,6 +62,8 @@ def base_fingerprint(reference_dir: Path, limits_file: Path) -> str:
     h = hashlib.sha256(f"polars {pl.__version__}\0python {sys.version}".encode())
     for path in sorted(INGEST_DIR.rglob("*.py")):
         _digest(h, f"ingest/{path.relative_to(INGEST_DIR).as_posix()}", path)
+    for path in sorted(SOURCES_DIR.rglob("*.py")):
+        _digest(h, f"sources/{path.relative_to(SOURCES_DIR).as_posix()}", path)
     for path in sorted(set(reference_dir.glob("*.csv")) | {limits_file}):
         _digest(h, f"reference/{path.name}", path)
     return h.hexdigest()

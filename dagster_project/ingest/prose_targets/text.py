@@ -93,7 +93,9 @@ def _ends_sentence(s: str) -> bool:
     return bool(t) and t[-1] in _TERMINAL
 
 
-def build_units(lines: list[str], start_year: int | None, doc_year: int | None) -> list[Unit]:
+def build_units(lines: list[str], start_year: int | None, doc_year: int | None, rejoin: bool = True) -> list[Unit]:
+    """The text units of a document; ``rejoin=False`` when every line is already a whole paragraph
+    (a web page's or a Word file's paragraphs: ``sources/plans/document.py``)."""
     n = len(lines)
     norm_lines = [normalize_text(x) for x in lines]
     # 专栏 numbers of action tables from the table of contents, in order
@@ -146,7 +148,7 @@ def build_units(lines: list[str], start_year: int | None, doc_year: int | None) 
         para = [i]
         while True:
             last = lines[para[-1]].strip()
-            if _ends_sentence(last) or len(normalize_text(last)) < 30 or last.startswith("- "):
+            if not rejoin or _ends_sentence(last) or len(normalize_text(last)) < 30 or last.startswith("- "):
                 break
             j = para[-1] + 1
             while j < n and not lines[j].strip():

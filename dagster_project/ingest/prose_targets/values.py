@@ -21,6 +21,12 @@ the extractor, in :class:`ValueReader`).
       Different counts → quarantine; a value right after "97%、" without 分别 and without its own
       subject → quarantine. Once a clause has a quarantined target, nothing further is read from it.
     * Per-unit quotas ("每个县（区）建设 1 个…", "各县区…") are not city targets and are skipped.
+    * A growth or change rate — the value follows 增长/增速/提高/下降/降低/减少… (after any comparator
+      word): "地区生产总值年均增长 7% 左右", "增长 10% 以上" — is never read as the level of its subject:
+      it is no target. In target mode a value after 已/目前 in its clause ("目前…已建成 5000 个") states
+      what is, and is no target either.
+    * "到2025年、2035年，X 分别达到 53%、65%": one subject, a list of years and as many values → one
+      target per year, in order.
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ from dagster_project.ingest.comparators import PREFIX_WORDS, combine, postfix_at
 from dagster_project.ingest.prose_targets.text import NText, Unit
 from dagster_project.ingest.prose_targets.vocabulary import (
     NUM_RE,
+    PAST_MARKERS,
+    is_change,
     SUBJECT_QUALIFIERS,
     is_boundary,
     match_unit,
@@ -160,6 +168,10 @@ class ValueReader:
             self._q(unit.kind, nt.line(a), f"listed value {t[a:b]} without its own subject", nt.orig(cs, ce))
             return "quarantined"
         fenbie = prefix is not None and t[seg_floor:pstart].endswith("分别")
+        if is_change(t, seg_floor, pstart if prefix is not None else a):
+            return None  # a growth or change rate (年均增长 7%, 下降 15%) is never the level of its subject
+        if not self.stated and any(w in t[seg_floor:a] for w in PAST_MARKERS):
+            return None  # "目前…已建成 5000 个": what is, not what is to be
         # ------------------------------------------------------------ pattern choice
         line = nt.line(a)
         if hi is not None:
@@ -257,7 +269,8 @@ class ValueReader:
         subject_text = t[subj_a:subj_b]
         parts = subject_text.split("、")
         line = nt.line(a)
-        if len(parts) != len(values):
+        multi = ctx is not None and ctx.years is not None and len(parts) == 1 and len(values) == len(ctx.years) > 1
+        if len(parts) != len(values) and not multi:
             self._q(unit.kind, line,
                     f"分别 list with {len(parts)} subjects and {len(values)} values", nt.orig(cs, ce))
             return "quarantined"
@@ -281,7 +294,8 @@ class ValueReader:
         if conflict:
             self._q(unit.kind, line, conflict, nt.orig(cs, ce))
             return "quarantined"
-        for (va, v, u), part, span in zip(values, parts, spans):
+        for i, (va, v, u) in enumerate(values):
+            part, span = (parts[0], spans[0]) if multi else (parts[i], spans[i])
             if u is None:
                 self._q(unit.kind, nt.line(va), f"target value {v} printed without unit", nt.orig(cs, ce))
                 return "quarantined"
@@ -291,6 +305,6 @@ class ValueReader:
             county = self._county_at_start(part)
             if county:
                 c.region = county
-            c.ctx = ctx
+            c.ctx = YearCtx(ctx.years[i], ctx.cumulative, ctx.period) if multi else ctx
             out.append(c)
         return out

@@ -39,6 +39,7 @@ from dagster_project.ingest.prose_targets.text import NText, Unit
 from dagster_project.ingest.prose_targets.vocabulary import (
     NUM_RE,
     PAST_MARKERS,
+    RATE_NOUNS,
     is_change,
     SUBJECT_QUALIFIERS,
     is_boundary,
@@ -212,12 +213,16 @@ class ValueReader:
                 return None
             if t.startswith("的", p_after) and unit_str == "%":
                 span = (p_after + 1, self._segment_end(t, p_after + 1, ce))
+                if t.startswith(RATE_NOUNS, span[0]):
+                    return None  # "3.9%的年均增速": a growth rate, not a share of something
                 return [Candidate(a, span[1], value, None, unit_str, post, None, span, True, ctx=ctx)]
             if not is_boundary(t, p_after, ce):
                 return None
             return [Candidate(a, p_after, value, None, unit_str, post, None, (seg_floor, a), False, ctx=ctx)]
         if unit_str == "%" and t.startswith("的", p):
             span = (p + 1, self._segment_end(t, p + 1, ce))
+            if t.startswith(RATE_NOUNS, span[0]):
+                return None
             return [Candidate(a, span[1], value, None, unit_str, "=", None, span, True, ctx=ctx)]
         if unit_str is not None and vocabulary().units.get(unit_str) and has_verb(a) and not quota:
             subj_after = p < ce and t[p] not in "、"

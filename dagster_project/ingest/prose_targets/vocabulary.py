@@ -44,6 +44,7 @@ CHANGE_WORDS = (
     "增长", "增速", "增幅", "提高", "提升", "下降", "降低", "减少", "增加", "递增", "递减", "年均", "扩大",
     "缩小", "压减", "上升", "回落", "减排",
 )
+RATE_NOUNS = ("年均增速", "年均增长", "增速", "增幅", "增长率", "增长")  # "3.9%的年均增速": a rate
 PAST_MARKERS = ("已", "目前")  # "目前…已建成": a statement of what is
 
 
@@ -134,7 +135,7 @@ def strip_subject(text: str, a: int, b: int) -> tuple[int, int]:
             changed = True
     while b > a and text[b - 1] in "、,:;“\"'(":
         b -= 1
-    for w in ("已经", "已"):  # "城镇化率已达到 45.4%": the subject is 城镇化率
+    for w in ("已经", "已", "将要", "将", "要"):  # "城镇化率已达到 45.4%", "…要达到": the subject is 城镇化率
         if text.endswith(w, a, b) and b - len(w) > a:
             b -= len(w)
             break

@@ -4,8 +4,9 @@
   "六十点五" → 60.5, "二〇二五" → 2025 (digit by digit). Anything that is not a whole Chinese number
   → None (never a guess).
 * :func:`rewrite_chinese_numbers`: the spans of a (normalised) text that print a *value* in Chinese
-  characters — "百分之六十" → "60%", and a Chinese number right after a comparator word and followed
-  by a unit ("达到五万人" → "达到5万人") — with their digit form. Other Chinese numerals ("十四五",
+  characters — "百分之六十" → "60%"; a Chinese number followed by a unit, right after a comparator
+  word ("达到五万人" → "达到5万人") or of a magnitude (十/百/千/万/亿: "新增就业五万人") — with their
+  digit form, so they are read exactly as the same value in digits would be. Other Chinese numerals ("十四五",
   "一是", "两个", "三馆", "四星级") are words, not values, and are left alone.
 * :func:`five_year_plan_period`: "十四五" → (2021, 2025): the n-th five-year plan (n ≥ 3) ends in
   1970 + 5·(n − 3) (the 3rd ran 1966–1970 after the 1963–1965 adjustment years).
@@ -80,15 +81,13 @@ def rewrite_chinese_numbers(text: str, comparator_words: tuple[str, ...], units:
     taken = {k for a, b, _ in out for k in range(a, b)}
     for m in _NUMERAL_RE.finditer(text):
         a, b = m.span()
-        if a in taken or not any(text.endswith(w, 0, a) for w in comparator_words):
-            continue
         v = chinese_to_number(m.group(0))
         rest = text[b:]
-        if v is None:
+        if a in taken or v is None or not any(rest.startswith(u) for u in units):
             continue
-        if rest.startswith(("万", "亿")) and any(rest.startswith(u, 1) for u in units):
-            out.append((a, b, _fmt(v)))  # 五万人: the 万 belongs to the unit 万人 when it has one
-        elif any(rest.startswith(u) for u in units):
+        after_comparator = any(text.endswith(w, 0, a) for w in comparator_words)
+        magnitude = any(ch in "十百千万亿" for ch in m.group(0)) or rest.startswith(("万", "亿"))
+        if after_comparator or magnitude:  # "达到五万人", "新增就业五万人"; never "一个", "两条"
             out.append((a, b, _fmt(v)))
     return sorted(out)
 

@@ -47,6 +47,16 @@ class Table:
 @dataclass
 class PlanDocument:
     items: list[Block | Table] = field(default_factory=list)
+    whole_paragraphs: bool = True  # False: blocks are layout lines (PDF) that the prose reader re-joins
+
+
+def document_from_text_blocks(blocks: list[tuple[str, str]], tables: list[Table] | None = None) -> PlanDocument:
+    """A document from text blocks with their locations, e.g. the ``(text, "page 3 line 7")`` blocks of
+    ``sources/common/documents.py`` for a PDF: lines of a page layout, which the prose reader re-joins
+    into paragraphs (a line that does not end a sentence continues on the next one). ``tables`` (e.g.
+    the DOCX tables of :mod:`.docx_tables`) follow the text."""
+    items: list[Block | Table] = [Block(text, None, location) for text, location in blocks]
+    return PlanDocument(items + list(tables or []), whole_paragraphs=False)
 
 
 @dataclass
@@ -87,7 +97,7 @@ def document_text(doc: PlanDocument) -> PlanText:
             lines.append("| " + " | ".join(_one_line(c) for c in row) + " |")
             numbers.append(line if line is not None else len(lines))
             locations.append(f"table {item.number} row {r}")
-    return PlanText(lines, numbers, locations, table_at)
+    return PlanText(lines, numbers, locations, table_at, doc.whole_paragraphs)
 
 
 def document_tables(doc: PlanDocument, text: PlanText, plan, source_file: str, sha: str,

@@ -42,9 +42,9 @@ from dagster_project.ingest.common import (
 )
 from dagster_project.sources.plans.chinese_numbers import chinese_to_number, five_year_plan_period
 
-_YEAR_WORDS = r"(?:基期|基准|现状|目标|规划|预期|预测)?值?"
+_YEAR_WORDS = r"(?:基期|基准|现状|目标|规划|预期|预测)值?(?:年)?"
 YEAR_HEADER_RE = re.compile(
-    rf"^{_YEAR_WORDS}[(\[]?((?:19|20)\d{{2}})\s*年?(?:底|末)?[)\]]?{_YEAR_WORDS}$"
+    rf"^(?:{_YEAR_WORDS})?[(\[]?((?:19|20)\d{{2}})\s*年?(?:底|末)?[)\]]?(?:[(\[]?{_YEAR_WORDS}[)\]]?)?$"
 )
 _GROUP_HEADERS = {"类别", "领域", "分类", "维度", "一级指标"}
 _ATTRIBUTE_HEADERS = {"属性", "指标属性", "指标性质", "性质"}

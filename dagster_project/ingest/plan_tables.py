@@ -1,4 +1,8 @@
-"""Indicator tables (专栏1 …) in plan documents → one row per printed cell.
+"""Indicator tables (专栏1 …) in text plan documents (markdown, tab-separated) → one row per printed cell.
+
+This module finds the tables in the text; what a table's cells mean is decided by the one grid
+logic every table reader shares, ``sources/plans/table_grid.py`` (web pages and Word files feed it
+through ``sources/plans/document.py``), which the summary below describes.
 
 The parser *finds* indicator tables in the document text; nothing about a particular
 document is hard-coded. A table is recognised by its header line: a label column
@@ -21,10 +25,11 @@ Markdown separator rows (``|---|---|``) are skipped; a row that lacks only its t
 attribute/extra cells is padded with empty ones. A unit cell printed as a dash (— / -) means
 "no unit": its ``unit_key`` is empty, like an empty unit (a ratio, normalized in dbt).
 
-Cumulative ``[ ]`` cells get ``period_start``/``period_end`` from the table's own note:
-"[ ]内为五年累计数" → the five years ending at the column's year. A note without a length
-("[ ]内为累计数据") leaves them null; ``raw/reference/cumulative_periods.csv`` holds the
-exceptions, with their reasoning, keyed by plan id.
+Cumulative cells (``[ ]``, ``〔 〕``, ``【 】``, 累计) get ``period_start``/``period_end`` from the
+table's own note, in whatever words it uses (``table_grid.note_periods``): "[ ]内为五年累计数" → the
+five years ending at the column's year, "2025年为“十四五”期间累计" → 2021–2025. A note without a period
+("[ ]内为累计数据") leaves them null; ``raw/reference/cumulative_periods.csv`` holds the exceptions,
+with their reasoning, keyed by plan id. Every cell's place is ``source_location`` ("line 143 col 5").
 
 The plan's city and id come from :mod:`plan_identity` (the rule the prose reader shares).
 

@@ -248,7 +248,9 @@ class ValueReader:
         p = end
         post_all = None
         # first value may already carry a postfix (then it is not a list postfix)
-        while p < ce and t[p] == "、":
+        # values listed with 、 (or, for a list of years, also 和/及: "分别达到60%和65%")
+        joiners = "、和及" if ctx is not None and ctx.years else "、"
+        while p < ce and t[p] in joiners:
             m = NUM_RE.match(t, p + 1, ce)
             if not m:
                 break

@@ -135,8 +135,8 @@ def strip_subject(text: str, a: int, b: int) -> tuple[int, int]:
             changed = True
     while b > a and text[b - 1] in "、,:;“\"'(":
         b -= 1
-    for w in ("已经", "已", "将要", "将", "要"):  # "城镇化率已达到 45.4%", "…要达到": the subject is 城镇化率
-        if text.endswith(w, a, b) and b - len(w) > a:
+    for w in ("已经", "已", "将要", "将", "要", "均", "都"):  # "城镇化率已达到 45.4%", "…要达到", "…均控制在"
+        if text.endswith(w, a, b) and b - len(w) > a and not (w == "均" and text[b - 2] in "人平年"):
             b -= len(w)
             break
     return a, b

@@ -167,3 +167,28 @@ def test_markdown_year_headers_with_words(tmp_path):
     res = parse_plan_tables(doc)
     assert res.cells.select("year", "column_kind", "value", "source_location").rows() == [
         (2020, "baseline", 46.2, "line 7 col 3"), (2025, "target", 55.0, "line 7 col 4")]
+
+
+def test_government_page_with_an_information_table_first(tmp_path):
+    """Government pages open with an information table (索引号 | 发布机构 | 成文日期, as on
+    https://www.zjtz.gov.cn/art/2021/7/15/art_1229795980_3722079.html): it is no indicator table, and
+    the plan's identity still comes from the page title naming the plan."""
+    page = tmp_path / "notice.html"
+    page.write_text("""<html><head><meta charset="utf-8">
+<title>商丘市人民政府关于印发《商丘市新型城镇化规划（2021—2035年）》的通知</title></head><body>
+<table><tr><td>索引号:</td><td>002668661/2022-90372</td><td>公开方式:</td><td>主动公开</td></tr>
+<tr><td>发布机构:</td><td>市政府办公室</td><td>成文日期:</td><td>2022-07-15</td></tr></table>
+<p>各县（市、区）人民政府：现将《商丘市新型城镇化规划（2021—2035年）》印发给你们。</p>
+<p>商丘市人民政府</p><p>2022年7月15日</p>
+<p>专栏1 主要指标</p>
+<table><tr><th>指标</th><th>单位</th><th>2020年</th><th>2025年</th></tr>
+<tr><td>常住人口城镇化率</td><td>%</td><td>46.2</td><td>55</td></tr></table>
+<p>到2025年，全市常住人口城镇化率达到55%以上。</p>
+</body></html>""", encoding="utf-8")
+    res = parse_plan_file_tables(page)
+    assert (res.plan_id, res.region_code) == ("411400-商丘市新型城镇化规划(2021—2035年)", "411400")
+    assert [(t["table_ref"], t["location"], t["rows"]) for t in res.tables] == [("专栏1", "table 2", 1)]
+    assert res.cells.select("year", "value", "source_location").rows() == [
+        (2020, 46.2, "table 2 row 2 col 3"), (2025, 55.0, "table 2 row 2 col 4")]
+    prose = extract_plan_file_targets(page)
+    assert prose.targets.select("target_year", "comparator", "value", "line_number").rows() == [(2025, "≥", 55.0, 10)]

@@ -295,10 +295,10 @@ def _observation_files_result(context, table, files, parse, empty_schema):
     ),
 )
 def raw_plan_stated_values(context: AssetExecutionContext) -> MaterializeResult:
-    from dagster_project.sources.plans.reader import extract_plan_file_stated_values
-
-    plans = config.find_source_files("plans", PLAN_PATTERNS)
-    return _observation_files_result(context, "plan_stated_values", plans, extract_plan_file_stated_values, OBSERVATION_SCHEMA)
+    from dagster_project.sources.plans.reader import extract_plan_file_stated_values as parse
+    return land_files(context, "plan_stated_values", config.find_source_files("plans", PLAN_PATTERNS), parse,
+                      _one_file_per_plan(lambda r: _with_keys(r.observations, "indicator_label_raw", "unit_raw")),
+                      {**OBSERVATION_SCHEMA, "label_key": pl.Utf8, "unit_key": pl.Utf8}, cache_dir=context.resources.warehouse.parse_cache_dir)
 
 
 @asset(

@@ -192,3 +192,15 @@ def test_government_page_with_an_information_table_first(tmp_path):
         (2020, 46.2, "table 2 row 2 col 3"), (2025, 55.0, "table 2 row 2 col 4")]
     prose = extract_plan_file_targets(page)
     assert prose.targets.select("target_year", "comparator", "value", "line_number").rows() == [(2025, "≥", 55.0, 10)]
+
+
+def test_first_and_second_level_indicator_columns(tmp_path):
+    """"一级指标" merged over its rows is the group, "二级指标" the label."""
+    body = """<p>专栏1 主要指标</p><table>
+<tr><td>一级指标</td><td>二级指标</td><td>单位</td><td>2020年</td><td>2025年</td><td>指标属性</td></tr>
+<tr><td rowspan="2">人口</td><td>常住人口城镇化率</td><td>%</td><td>46.2</td><td>55</td><td>预期性</td></tr>
+<tr><td>户籍人口城镇化率</td><td>%</td><td>35</td><td>≥45</td><td>约束性</td></tr></table>"""
+    res = parse_plan_file_tables(_page(tmp_path, body))
+    assert res.cells.select("group_label", "indicator_label", "year", "value", "comparator", "is_binding").rows() == [
+        ("人口", "常住人口城镇化率", 2020, 46.2, "=", False), ("人口", "常住人口城镇化率", 2025, 55.0, "=", False),
+        ("人口", "户籍人口城镇化率", 2020, 35.0, "=", True), ("人口", "户籍人口城镇化率", 2025, 45.0, "≥", True)]

@@ -10,9 +10,10 @@ The header decides the column roles (:func:`header_roles`):
 
 * a column whose labels print exactly one year ("2020年", "2025", "2020年（基期）", "目标值 2025年")
   is a year column; the first year column is the baseline, later ones are targets;
-* ``指标`` / ``指标名称`` → label (a trailing bracket is the unit), ``单位`` → unit, ``序号`` → sequence
-  number (gaps mean a truncated table), ``类别``/``领域``/``分类`` → group (an empty cell keeps the group
-  above), ``属性``/``指标属性`` → binding attribute, anything else is kept in ``attributes``.
+* ``指标`` / ``指标名称`` / ``二级指标`` → label (a trailing bracket is the unit), ``单位`` → unit,
+  ``序号`` → sequence number (gaps mean a truncated table), ``类别``/``领域``/``分类``/``一级指标`` → group
+  (an empty cell keeps the group above), ``属性``/``指标属性`` → binding attribute, anything else is
+  kept in ``attributes``.
 
 A row whose cells are all the same text (a label merged across the whole width) is a group heading
 ("一、经济发展") for the rows below it, or the table's note when it starts with 注：.
@@ -101,16 +102,16 @@ def header_roles(columns: list[list[str]]) -> dict | None:
         printed = " ".join(parts)
         if len(years) == 1:
             roles.append(("year", years.pop()))
-        elif n == "序号":
+        elif n in ("序号", "编号"):
             roles.append(("seq", None))
         elif n in _GROUP_HEADERS:
             roles.append(("group", None))
         elif n in _ATTRIBUTE_HEADERS:
             roles.append(("attribute", printed))
-        elif n.startswith("指标") and n not in ("指标值",):
-            roles.append(("label", None))
-        elif n == "单位" or n == "计量单位":
+        elif n in ("单位", "计量单位", "指标单位"):
             roles.append(("unit", None))
+        elif "指标" in n and n not in ("指标值", "指标说明", "指标解释"):  # 指标, 指标名称, 二级指标, 具体指标
+            roles.append(("label", None))
         else:
             roles.append(("extra", printed or f"column {k + 1}"))
     years = [y for r, y in roles if r == "year"]

@@ -204,3 +204,9 @@ def test_first_and_second_level_indicator_columns(tmp_path):
     assert res.cells.select("group_label", "indicator_label", "year", "value", "comparator", "is_binding").rows() == [
         ("人口", "常住人口城镇化率", 2020, 46.2, "=", False), ("人口", "常住人口城镇化率", 2025, 55.0, "=", False),
         ("人口", "户籍人口城镇化率", 2020, 35.0, "=", True), ("人口", "户籍人口城镇化率", 2025, 45.0, "≥", True)]
+
+
+def test_indicator_header_spanning_name_and_unit():
+    rows = [["指标", "指标", "2020年", "2025年"], ["名称", "单位", "2020年", "2025年"], ["常住人口城镇化率", "%", "46", "55"]]
+    header, n = header_from_rows(rows)
+    assert n == 2 and header[0] == ["指标", "名称"] and header[1] == ["指标", "单位"]

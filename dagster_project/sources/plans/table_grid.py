@@ -112,6 +112,8 @@ def header_roles(columns: list[list[str]]) -> dict | None:
             roles.append(("unit", None))
         elif "指标" in n and n not in ("指标值", "指标说明", "指标解释"):  # 指标, 指标名称, 二级指标, 具体指标
             roles.append(("label", None))
+        elif n in ("名称", "内容") and any("指标" in normalize_text(p) for p in parts[:-1]):  # "指标" over 名称 | 单位
+            roles.append(("label", None))
         else:
             roles.append(("extra", printed or f"column {k + 1}"))
     years = [y for r, y in roles if r == "year"]

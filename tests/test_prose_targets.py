@@ -299,7 +299,9 @@ def test_city_comes_from_the_title_not_the_code(tmp_path):
     [
         ("到2025年，全市常住人口城镇化率达到6O%。", "6O"),
         ("到2025年，全市常住人口城镇化率达到7.5.1%。", "7.5.1"),
-        ("到2025年，全市常住人口城镇化率达到六十%。", "六十"),
+        # Chinese numerals are read when they are a whole number ("达到六十万人", "百分之六十": the styles
+        # fixture); one that is not ("六二十") is quarantined, never guessed
+        ("到2025年，全市城镇新增就业人数达到六二十万人。", "六二十"),
         ("到2025年，中心城区、县城、乡镇供水普及率分别达到97%、90%以上。", "分别"),
         ("到2025年，全市常住人口城镇化率不超过60%以上。", "conflicting"),
         ("到2025年，郓城县、曹县生产总值超过500亿元。", "several counties"),
@@ -463,7 +465,9 @@ def test_undated_targets_of_the_real_plans_are_quarantined_with_their_line(resul
     q = {(x.location, x.verbatim) for x in results[PUYANG_FILE].quarantine if "without a target year" in x.reason}
     assert ("line 530", "护理型床位不低于 55%") in q  # the 特困供养 paragraph states no year
     assert ("line 378", "力争市级以上研发平台达到 600 家") in q
-    assert len(results[PUYANG_FILE].quarantine) == 14 and len(results[HEZE_FILE].quarantine) == 7
+    # 菏泽 line 317 "至少一条二级公路联通" is read as "至少1条二级公路联通" (Chinese numerals are read like
+    # digits: sources/plans/chinese_numbers.py) and, like its digit form, is no target: 6, not 7
+    assert len(results[PUYANG_FILE].quarantine) == 14 and len(results[HEZE_FILE].quarantine) == 6
     h = {(x.location, x.verbatim) for x in results[HEZE_FILE].quarantine}
     assert ("line 333", "智慧校园覆盖率达到100%") in h
 

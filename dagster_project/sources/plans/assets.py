@@ -8,12 +8,15 @@ import polars as pl
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
 from dagster_project.common import config
-from dagster_project.sources.common.landing import RAW, WAREHOUSE, _observation_files_result, _with_keys, land_files
+from dagster_project.sources.common.landing import RAW, WAREHOUSE, _with_keys, land_files
 from dagster_project.sources.common.provenance import OBSERVATION_SCHEMA, SourceError
-from dagster_project.sources.plans.tables import CELL_COLUMNS, parse_plan_tables
+from dagster_project.sources.plans.reader import PLAN_PATTERNS, parse_plan_file_tables
+from dagster_project.sources.plans.tables import CELL_COLUMNS
 
 PLAN_TABLE_SCOPE = "plan_table"  # source_scope of indicator-table labels in raw/reference/indicator_label_map.csv
 CODE = (__file__,)  # hashed into the inputs digest of these assets' tables (the frames below make their rows)
+
+
 def _one_file_per_plan(rows):
     """A ``land_files`` frame: ``rows(result)``, unless an earlier file of this run was the same
     plan (same plan id, read from the content: plan_identity) -- e.g. a draft and its final
@@ -37,10 +40,10 @@ def _one_file_per_plan(rows):
     description="Indicator tables (专栏1 …) found in every plan document → one row per printed cell with provenance.",
 )
 def raw_plan_indicator_cells(context: AssetExecutionContext) -> MaterializeResult:
-    plans = config.find_source_files("plans", ("*.md",))
+    plans = config.find_source_files("plans", PLAN_PATTERNS)
     if not plans:
         raise SourceError(str(config.RAW_DIR / "plans"), None, "no plan documents found")
-    return land_files(context, "plan_indicator_cells", plans, parse_plan_tables,
+    return land_files(context, "plan_indicator_cells", plans, parse_plan_file_tables,
                       _one_file_per_plan(lambda r: r.cells.with_columns(pl.lit(PLAN_TABLE_SCOPE).alias("label_scope"))),
                       {**CELL_COLUMNS, "label_scope": pl.Utf8}, cache_dir=context.resources.warehouse.parse_cache_dir, code=CODE)
 
@@ -52,7 +55,7 @@ def raw_plan_indicator_cells(context: AssetExecutionContext) -> MaterializeResul
     description="Numeric targets in the plans' prose and action tables (专栏13–18) → one row per target with the verbatim clause.",
 )
 def raw_plan_prose_targets(context: AssetExecutionContext) -> MaterializeResult:
-    from dagster_project.sources.plans.prose_targets import extract_prose_targets
+    from dagster_project.sources.plans.reader import extract_plan_file_targets
 
     def rows(result):
         return _with_keys(result.targets, "subject", "unit").with_columns(
@@ -60,7 +63,7 @@ def raw_plan_prose_targets(context: AssetExecutionContext) -> MaterializeResult:
             pl.int_range(1, pl.len() + 1).over("line_number").alias("item_on_line"),
         )
 
-    return land_files(context, "plan_prose_targets", config.find_source_files("plans", ("*.md",)), extract_prose_targets,
+    return land_files(context, "plan_prose_targets", config.find_source_files("plans", PLAN_PATTERNS), extract_plan_file_targets,
                       _one_file_per_plan(rows), cache_dir=context.resources.warehouse.parse_cache_dir, code=CODE)
 
 
@@ -74,7 +77,9 @@ def raw_plan_prose_targets(context: AssetExecutionContext) -> MaterializeResult:
     ),
 )
 def raw_plan_stated_values(context: AssetExecutionContext) -> MaterializeResult:
-    from dagster_project.sources.plans.prose_targets import extract_stated_values
+    from dagster_project.sources.plans.reader import extract_plan_file_stated_values as parse
 
-    plans = config.find_source_files("plans", ("*.md",))
-    return _observation_files_result(context, "plan_stated_values", plans, extract_stated_values, OBSERVATION_SCHEMA, CODE)
+    return land_files(context, "plan_stated_values", config.find_source_files("plans", PLAN_PATTERNS), parse,
+                      _one_file_per_plan(lambda r: _with_keys(r.observations, "indicator_label_raw", "unit_raw")),
+                      {**OBSERVATION_SCHEMA, "label_key": pl.Utf8, "unit_key": pl.Utf8},
+                      cache_dir=context.resources.warehouse.parse_cache_dir, code=CODE)

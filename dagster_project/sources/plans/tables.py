@@ -1,4 +1,8 @@
-"""Indicator tables (专栏1 …) in plan documents → one row per printed cell.
+"""Indicator tables (专栏1 …) in text plan documents (markdown, tab-separated) → one row per printed cell.
+
+This module finds the tables in the text; what a table's cells mean is decided by the one grid
+logic every table reader shares, ``sources/plans/table_grid.py`` (web pages and Word files feed it
+through ``sources/plans/document.py``), which the summary below describes.
 
 The parser *finds* indicator tables in the document text; nothing about a particular
 document is hard-coded. A table is recognised by its header line: a label column
@@ -21,10 +25,11 @@ Markdown separator rows (``|---|---|``) are skipped; a row that lacks only its t
 attribute/extra cells is padded with empty ones. A unit cell printed as a dash (— / -) means
 "no unit": its ``unit_key`` is empty, like an empty unit (a ratio, normalized in dbt).
 
-Cumulative ``[ ]`` cells get ``period_start``/``period_end`` from the table's own note:
-"[ ]内为五年累计数" → the five years ending at the column's year. A note without a length
-("[ ]内为累计数据") leaves them null; ``raw/reference/cumulative_periods.csv`` holds the
-exceptions, with their reasoning, keyed by plan id.
+Cumulative cells (``[ ]``, ``〔 〕``, ``【 】``, 累计) get ``period_start``/``period_end`` from the
+table's own note, in whatever words it uses (``table_grid.note_periods``): "[ ]内为五年累计数" → the
+five years ending at the column's year, "2025年为“十四五”期间累计" → 2021–2025. A note without a period
+("[ ]内为累计数据") leaves them null; ``raw/reference/cumulative_periods.csv`` holds the exceptions,
+with their reasoning, keyed by plan id. Every cell's place is ``source_location`` ("line 143 col 5").
 
 The plan's city and id come from :mod:`~dagster_project.sources.plans.identity` (the rule the prose reader shares).
 
@@ -45,39 +50,23 @@ never becomes a number.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
-from dagster_project.sources.common.provenance import (
-    QuarantineRow,
-    SourceError,
-)
 from dagster_project.common.files import file_sha256
-from dagster_project.common.text import (
-    normalize_label,
-    normalize_text,
-)
-from dagster_project.sources.common.cells import (
-    parse_cell,
-    split_label_unit,
-)
+from dagster_project.sources.common.provenance import QuarantineRow, SourceError
 from dagster_project.sources.common.source_files import read_source_lines
 from dagster_project.sources.plans.identity import plan_identity
+from dagster_project.sources.plans.table_grid import Grid, GridRow, grid_cells, header_roles
 
 SOURCE_KIND = "plan_table"
 
-_YEAR_HEADER_RE = re.compile(r"^((?:19|20)\d{2})\s*年?$")
 _ZHUANLAN_RE = re.compile(r"专栏\s*(\d+)\s*[：:]?\s*(.*)")
 NOTE_RE = re.compile(r"^\s*[*#\s]*注\s*[：:]")
 _SEPARATOR_CELL_RE = re.compile(r"^:?-{3,}:?$")
-_NOTE_PERIOD_RE = re.compile(r"\[\]内[^;；。]*?(\d+|[一二三四五六七八九十]+)年累计")
-_ZH_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)}
-_GROUP_HEADERS = {"类别", "领域", "分类"}
-_ATTRIBUTE_HEADERS = {"属性", "指标属性"}
 
 CELL_COLUMNS = {
     "plan_id": pl.Utf8,
@@ -109,6 +98,7 @@ CELL_COLUMNS = {
     "is_missing": pl.Boolean,
     "is_binding": pl.Boolean,
     "attributes": pl.Utf8,
+    "source_location": pl.Utf8,  # the cell: "line 143 col 5" (text), "table 1 row 5 col 3" (HTML, DOCX)
 }
 
 
@@ -136,55 +126,6 @@ def split_row(line: str) -> list[str] | None:
     if line.lstrip().startswith("|") and cells and cells[0] == "":
         cells = cells[1:]
     return cells
-
-
-def _strip_trailing_empty(cells: list[str], keep: int) -> list[str]:
-    cells = list(cells)
-    while len(cells) > keep and cells[-1] == "":
-        cells.pop()
-    return cells
-
-
-def _header_roles(cells: list[str]) -> dict | None:
-    """Column roles if these cells are an indicator-table header (one 指标 column and at
-    least two ascending year columns), else None. Roles: (role, year or printed header)."""
-    roles: list[tuple[str, int | str | None]] = []
-    for k, c in enumerate(_strip_trailing_empty(cells, 0)):
-        n = normalize_text(c)
-        m = _YEAR_HEADER_RE.match(n)
-        if m:
-            roles.append(("year", int(m.group(1))))
-        elif n == "序号":
-            roles.append(("seq", None))
-        elif n in _GROUP_HEADERS:
-            roles.append(("group", None))
-        elif n in _ATTRIBUTE_HEADERS:
-            roles.append(("attribute", c.strip()))
-        elif n.startswith("指标"):
-            roles.append(("label", None))
-        elif n == "单位":
-            roles.append(("unit", None))
-        else:
-            roles.append(("extra", c.strip() or f"column {k + 1}"))
-    years = [y for r, y in roles if r == "year"]
-    if len(years) < 2 or years != sorted(years) or [r for r, _ in roles].count("label") != 1:
-        return None
-    return {"roles": roles, "years": years}
-
-
-def _note_period_years(note: str | None) -> int | None:
-    """"[ ]内为五年累计数" → 5: how many years (ending at the column's year) a [ ] value covers."""
-    m = _NOTE_PERIOD_RE.search(normalize_text(note or "").replace("［", "[").replace("］", "]"))
-    if not m:
-        return None
-    n = m.group(1)
-    return int(n) if n.isdigit() else _ZH_DIGITS.get(n)
-
-
-def _binding(attribute: str) -> bool | None:
-    """约束性 (binding) → True, 预期性 (expected) → False, anything else → None."""
-    n = normalize_text(attribute)
-    return True if "约束" in n else False if "预期" in n else None
 
 
 def _find_caption(lines: list[str], header_idx: int, used: set[str]) -> tuple[str | None, str | None]:
@@ -221,13 +162,10 @@ def parse_plan_tables(path: str | Path) -> PlanTablesResult:
     tables: list[dict] = []
     used_refs: set[str] = set()
 
-    def q(line_no: int, reason: str, verbatim: str) -> None:
-        quarantine.append(QuarantineRow(SOURCE_KIND, fname, sha, f"line {line_no}", reason, verbatim))
-
     i = 0
     while i < len(lines):
         cells = split_row(lines[i])
-        header = _header_roles(cells) if cells else None
+        header = header_roles([[c] for c in cells]) if cells else None
         if not header:
             i += 1
             continue
@@ -235,17 +173,10 @@ def parse_plan_tables(path: str | Path) -> PlanTablesResult:
         table_ref, caption = _find_caption(lines, i, used_refs)
         table_ref = table_ref or f"table@{header_line}"
         used_refs.add(table_ref)
-        roles = header["roles"]
-        kinds = [r for r, _ in roles]
-        n_expected = len(roles)
-        seq_pos = kinds.index("seq") if "seq" in kinds else None
-        group = None
-        last_seq = 0
-        n_rows = 0
         note = None
         j = i + 1
         ended = False
-        table_rows: list[tuple[int, list[str]]] = []
+        table_rows: list[GridRow] = []
         while j < len(lines):
             line = lines[j]
             if not line.strip():
@@ -261,93 +192,17 @@ def parse_plan_tables(path: str | Path) -> PlanTablesResult:
                 ended = True
                 break
             if not all(_SEPARATOR_CELL_RE.match(x) for x in c if x):  # markdown |---|---|
-                table_rows.append((j + 1, c))
+                table_rows.append(GridRow(c, j + 1, f"line {j + 1}", line.strip(), verbatim=line))
             j += 1
         if not ended:
             raise SourceError(fname, header_line, f"indicator table {table_ref} runs to the end of the file without a note or following text: document truncated?")
         if not table_rows:
             raise SourceError(fname, header_line, f"indicator table {table_ref} has a header but no rows")
-        period_years = _note_period_years(note)
-
-        for line_no, c in table_rows:
-            c = _strip_trailing_empty(c, 0)  # an empty last cell is a missing cell, not a value
-            row_group = None
-            if len(c) == n_expected + 1 and seq_pos is not None and parse_cell(c[0]).value is None:
-                row_group, c = c[0], c[1:]
-            if len(c) < n_expected and all(k in ("group", "attribute", "extra") for k in kinds[len(c):]):
-                c = c + [""] * (n_expected - len(c))  # empty trailing attribute cells
-            if len(c) != n_expected:
-                q(line_no, f"{table_ref}: expected {n_expected} cells ({', '.join(kinds)}), found {len(c)}: row truncated or garbled", lines[line_no - 1])
-                last_seq += 1  # the quarantined row still took its place in the 序号 sequence
-                continue
-            if "group" in kinds:
-                row_group = c[kinds.index("group")] or None  # empty: merged with the cell above
-            if row_group:
-                group = normalize_text(row_group)
-            n_rows += 1
-            row_number = n_rows
-            if seq_pos is not None:
-                seq = parse_cell(c[seq_pos]).value
-                if seq is None or seq != int(seq):
-                    q(line_no, f"{table_ref}: sequence number {c[seq_pos]!r} is not an integer", lines[line_no - 1])
-                    continue
-                if int(seq) != last_seq + 1:
-                    q(line_no, f"{table_ref}: sequence jumps from {last_seq} to {int(seq)} (rows missing: truncated or garbled table)", lines[line_no - 1])
-                last_seq = int(seq)
-                row_number = int(seq)
-            label, unit = split_label_unit(c[kinds.index("label")])
-            if "unit" in kinds:
-                unit = c[kinds.index("unit")]
-            unit = (unit or "").strip() or None
-            if not normalize_text(label):
-                q(line_no, f"{table_ref}: empty indicator label", lines[line_no - 1])
-                continue
-            attributes = {name: c[k] for k, (role, name) in enumerate(roles) if role in ("attribute", "extra") and c[k]}
-            binding = next((_binding(c[k]) for k, role in enumerate(kinds) if role == "attribute"), None)
-            first_year = header["years"][0]
-            for k, (role, year) in enumerate(roles):
-                if role != "year":
-                    continue
-                cv = parse_cell(c[k])
-                if cv.error:
-                    q(line_no, f"{table_ref} row {row_number} ({label}) {year}: {cv.error}", c[k])
-                    continue
-                cumulative_period = cv.is_cumulative and period_years is not None
-                rows.append(
-                    {
-                        "plan_id": plan.plan_id,
-                        "plan_region_code": plan.city_code,
-                        "source_file": fname,
-                        "source_sha256": sha,
-                        "table_ref": table_ref,
-                        "table_caption": caption,
-                        "table_header_line": header_line,
-                        "table_note": note,
-                        "row_number": row_number,
-                        "line_number": line_no,
-                        "group_label": group,
-                        "indicator_label": label,
-                        "label_key": normalize_label(label),
-                        "unit_printed": unit,
-                        "unit_key": "" if unit is None or parse_cell(unit).is_missing else normalize_text(unit),
-                        "year": year,
-                        "column_kind": "baseline" if year == first_year else "target",
-                        "cell_text": c[k],
-                        "row_text": lines[line_no - 1].strip(),
-                        "value": cv.value,
-                        "comparator": cv.comparator,
-                        "is_cumulative": cv.is_cumulative,
-                        "period_start": year - period_years + 1 if cumulative_period else None,
-                        "period_end": year if cumulative_period else None,
-                        "is_relative": cv.is_relative,
-                        "relative_to": cv.relative_to,
-                        "is_missing": cv.is_missing,
-                        "is_binding": binding,
-                        "attributes": json.dumps(attributes, ensure_ascii=False) if attributes else None,
-                    }
-                )
-        tables.append({"table_ref": table_ref, "caption": caption, "header_line": header_line, "rows": n_rows,
-                       "years": header["years"], "note": note, "period_years": period_years})
+        grid = Grid([[c] for c in cells], table_rows, table_ref, caption, note, header_line)
+        got, q, summary = grid_cells(grid, plan, fname, sha, SOURCE_KIND)
+        rows.extend(got)
+        quarantine.extend(q)
+        tables.append(summary)
         i = j
 
     if not tables:

@@ -88,9 +88,11 @@ class ProseTargetsResult:
     summary: str = ""
 
 
-def extract_prose_targets(path: str | Path) -> ProseTargetsResult:
-    """Extract the numeric targets written in a plan's prose and action tables (see module doc)."""
-    ex = _run_extractor(Path(path), stated=False)
+def extract_prose_targets(path: str | Path, text=None) -> ProseTargetsResult:
+    """Extract the numeric targets written in a plan's prose and action tables (see module doc).
+    ``text``: the document as lines with their provenance (``sources/plans/document.PlanText``) for a
+    plan that is not a text file; reported line numbers and locations are then the document's."""
+    ex = _run_extractor(Path(path), stated=False, text=text)
     df = pl.DataFrame(ex.rows, schema=TARGET_SCHEMA, orient="row") if ex.rows else pl.DataFrame(schema=TARGET_SCHEMA)
     return ProseTargetsResult(
         targets=df.select(TARGET_COLUMNS), quarantine=ex.quarantine, city_name=ex.city.name, city_code=ex.city.code,
@@ -98,12 +100,21 @@ def extract_prose_targets(path: str | Path) -> ProseTargetsResult:
     )
 
 
-def _run_extractor(path: Path, stated: bool) -> Extractor:
-    lines = read_source_lines(path, "plan")
+def _run_extractor(path: Path, stated: bool, text=None) -> Extractor:
+    lines = read_source_lines(path, "plan") if text is None else text.lines
     plan = plan_identity(lines, path.name)
-    units = build_units(lines, plan.start_year, plan.doc_year)
+    units = build_units(lines, plan.start_year, plan.doc_year, rejoin=text is None or not text.whole_paragraphs)
     ex = Extractor(path, lines, plan, stated=stated)
     ex.run(units)
+    if text is not None:  # line k of the document text -> the document's own line and location
+        for r in ex.rows:
+            k = r["line_number"] - 1
+            r["line_number"] = text.line_numbers[k]
+            if stated:
+                r["location"] = text.locations[k]
+        for q in ex.quarantine:
+            if q.location.startswith("line ") and q.location[5:].isdigit():
+                q.location = text.locations[int(q.location[5:]) - 1]
     return ex
 
 
@@ -112,7 +123,7 @@ def _run_extractor(path: Path, stated: bool) -> Extractor:
 # ---------------------------------------------------------------------------
 
 
-def extract_stated_values(path: str | Path) -> ProseTargetsResult:
+def extract_stated_values(path: str | Path, text=None) -> ProseTargetsResult:
     """Values a plan's prose *states* for years before the plan period, e.g. 濮阳's
     "2020 年，全市农村居民人均可支配收入达到 14881 元，…城乡居民收入比缩小到 2.26" or
     "城乡居民收入差距从 2015 年的 2.55 缩小至 2020 年的 2.26", as rows of the common
@@ -126,7 +137,7 @@ def extract_stated_values(path: str | Path) -> ProseTargetsResult:
     clause (累计) is not a point value and is left out, as are action tables (what is to
     be done, not what was).  Prose paragraphs only: indicator tables are ``plan_tables``'.
     """
-    ex = _run_extractor(Path(path), stated=True)
+    ex = _run_extractor(Path(path), stated=True, text=text)
     obs = ObservationRows(SOURCE_KIND_STATED, ex.path.name, ex.sha, LABEL_SCOPE)
     n_bounded = 0
     for r in ex.rows:
@@ -134,7 +145,7 @@ def extract_stated_values(path: str | Path) -> ProseTargetsResult:
             n_bounded += 1
             continue
         obs.add(
-            source_location=f"line {r['line_number']}", verbatim=r["sentence"], region_name_raw=r["region_name"],
+            source_location=r.get("location") or f"line {r['line_number']}", verbatim=r["sentence"], region_name_raw=r["region_name"],
             region_code=r["region_code"], year=r["target_year"], indicator_label_raw=r["subject"],
             # "ratio" is the reader's name for a ratio printed without unit (…比缩小到 2.26): keep it unprinted
             unit_raw=None if r["unit"] == "ratio" and ":" not in r["clause"] else r["unit"],

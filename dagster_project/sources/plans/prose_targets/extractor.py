@@ -217,7 +217,9 @@ class Extractor(ValueReader):
                         "(none stated before it in its sentence or at the start of a sentence of its paragraph)",
                         nt.orig(cs, ce))
                 break
-            cands.extend(got)
+            for c in got:  # "到2025年、2035年，…均控制在 5.5% 以内" without 分别: one target per year
+                cands.extend([Candidate(**{**c.__dict__, "ctx": YearCtx(y, c.ctx.cumulative, c.ctx.period)})
+                              for y in c.ctx.years] if c.ctx and c.ctx.years else [c])
             consumed_until = max(c.end for c in got)
             prev_end = consumed_until
         for c in cands:

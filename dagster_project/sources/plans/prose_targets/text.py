@@ -15,7 +15,8 @@ cells of action tables, each as characters with their line, and a normalised vie
       lends its year to the following paragraphs (at most 10) up to the next heading, table or
       "展望 …" paragraph.
     * Matching happens on a normalised copy (NFKC, traditional → simplified, whitespace and ``*``
-      removed) that keeps a map back to the original characters; everything reported as text
+      removed, values in Chinese characters as digits: ``sources/plans/chinese_numbers.py``) that keeps
+      a map back to the original characters; everything reported as text
       (clause, sentence, subject) is the original, trimmed.
 """
 
@@ -62,6 +63,7 @@ class NText:
             for c in n:
                 out.append(c)
                 idx.append(i)
+        out, idx = _digits_for_chinese_numbers(out, idx)
         self.text = "".join(out)
         self.idx = idx
         self.unit = unit
@@ -74,6 +76,33 @@ class NText:
 
     def line(self, i: int) -> int:
         return self.unit.chars[self.idx[i]][1]
+
+
+def _digits_for_chinese_numbers(out: list[str], idx: list[int]) -> tuple[list[str], list[int]]:
+    """Values printed in Chinese characters ("百分之六十", "达到五万人") in digits: the digits map back to
+    the characters they stand for, so every reported text stays the original."""
+    from dagster_project.sources.common.comparators import PREFIX_WORDS
+    from dagster_project.sources.plans.prose_targets.vocabulary import vocabulary
+    from dagster_project.sources.plans.chinese_numbers import NUMERAL_CHARS, rewrite_chinese_numbers
+
+    text = "".join(out)
+    if not any(ch in NUMERAL_CHARS for ch in text):
+        return out, idx
+    spans = rewrite_chinese_numbers(text, tuple(p.word for p in PREFIX_WORDS), vocabulary().unit_list)
+    if not spans:
+        return out, idx
+    new_out: list[str] = []
+    new_idx: list[int] = []
+    k = 0
+    for a, b, digits in spans:
+        new_out.extend(out[k:a])
+        new_idx.extend(idx[k:a])
+        new_out.extend(digits)
+        new_idx.extend([idx[a]] * (len(digits) - 1) + [idx[b - 1]])
+        k = b
+    new_out.extend(out[k:])
+    new_idx.extend(idx[k:])
+    return new_out, new_idx
 
 
 _TERMINAL = set("。！？!?；;：:")
@@ -93,7 +122,9 @@ def _ends_sentence(s: str) -> bool:
     return bool(t) and t[-1] in _TERMINAL
 
 
-def build_units(lines: list[str], start_year: int | None, doc_year: int | None) -> list[Unit]:
+def build_units(lines: list[str], start_year: int | None, doc_year: int | None, rejoin: bool = True) -> list[Unit]:
+    """The text units of a document; ``rejoin=False`` when every line is already a whole paragraph
+    (a web page's or a Word file's paragraphs: ``sources/plans/document.py``)."""
     n = len(lines)
     norm_lines = [normalize_text(x) for x in lines]
     # 专栏 numbers of action tables from the table of contents, in order
@@ -146,7 +177,7 @@ def build_units(lines: list[str], start_year: int | None, doc_year: int | None) 
         para = [i]
         while True:
             last = lines[para[-1]].strip()
-            if _ends_sentence(last) or len(normalize_text(last)) < 30 or last.startswith("- "):
+            if not rejoin or _ends_sentence(last) or len(normalize_text(last)) < 30 or last.startswith("- "):
                 break
             j = para[-1] + 1
             while j < n and not lines[j].strip():

@@ -21,6 +21,12 @@ the extractor, in :class:`ValueReader`).
       Different counts → quarantine; a value right after "97%、" without 分别 and without its own
       subject → quarantine. Once a clause has a quarantined target, nothing further is read from it.
     * Per-unit quotas ("每个县（区）建设 1 个…", "各县区…") are not city targets and are skipped.
+    * A growth or change rate — the value follows 增长/增速/提高/下降/降低/减少… (after any comparator
+      word): "地区生产总值年均增长 7% 左右", "增长 10% 以上" — is never read as the level of its subject:
+      it is no target. In target mode a value after 已/目前 in its clause ("目前…已建成 5000 个") states
+      what is, and is no target either.
+    * "到2025年、2035年，X 分别达到 53%、65%": one subject, a list of years and as many values → one
+      target per year, in order.
 """
 
 from __future__ import annotations
@@ -32,6 +38,9 @@ from dagster_project.sources.common.comparators import PREFIX_WORDS, combine, po
 from dagster_project.sources.plans.prose_targets.text import NText, Unit
 from dagster_project.sources.plans.prose_targets.vocabulary import (
     NUM_RE,
+    PAST_MARKERS,
+    RATE_NOUNS,
+    is_change,
     SUBJECT_QUALIFIERS,
     is_boundary,
     match_unit,
@@ -160,6 +169,10 @@ class ValueReader:
             self._q(unit.kind, nt.line(a), f"listed value {t[a:b]} without its own subject", nt.orig(cs, ce))
             return "quarantined"
         fenbie = prefix is not None and t[seg_floor:pstart].endswith("分别")
+        if is_change(t, seg_floor, pstart if prefix is not None else a):
+            return None  # a growth or change rate (年均增长 7%, 下降 15%) is never the level of its subject
+        if not self.stated and any(w in t[seg_floor:a] for w in PAST_MARKERS):
+            return None  # "目前…已建成 5000 个": what is, not what is to be
         # ------------------------------------------------------------ pattern choice
         line = nt.line(a)
         if hi is not None:
@@ -200,12 +213,16 @@ class ValueReader:
                 return None
             if t.startswith("的", p_after) and unit_str == "%":
                 span = (p_after + 1, self._segment_end(t, p_after + 1, ce))
+                if t.startswith(RATE_NOUNS, span[0]):
+                    return None  # "3.9%的年均增速": a growth rate, not a share of something
                 return [Candidate(a, span[1], value, None, unit_str, post, None, span, True, ctx=ctx)]
             if not is_boundary(t, p_after, ce):
                 return None
             return [Candidate(a, p_after, value, None, unit_str, post, None, (seg_floor, a), False, ctx=ctx)]
         if unit_str == "%" and t.startswith("的", p):
             span = (p + 1, self._segment_end(t, p + 1, ce))
+            if t.startswith(RATE_NOUNS, span[0]):
+                return None
             return [Candidate(a, span[1], value, None, unit_str, "=", None, span, True, ctx=ctx)]
         if unit_str is not None and vocabulary().units.get(unit_str) and has_verb(a) and not quota:
             subj_after = p < ce and t[p] not in "、"
@@ -231,7 +248,9 @@ class ValueReader:
         p = end
         post_all = None
         # first value may already carry a postfix (then it is not a list postfix)
-        while p < ce and t[p] == "、":
+        # values listed with 、 (or, for a list of years, also 和/及: "分别达到60%和65%")
+        joiners = "、和及" if ctx is not None and ctx.years else "、"
+        while p < ce and t[p] in joiners:
             m = NUM_RE.match(t, p + 1, ce)
             if not m:
                 break
@@ -257,7 +276,8 @@ class ValueReader:
         subject_text = t[subj_a:subj_b]
         parts = subject_text.split("、")
         line = nt.line(a)
-        if len(parts) != len(values):
+        multi = ctx is not None and ctx.years is not None and len(parts) == 1 and len(values) == len(ctx.years) > 1
+        if len(parts) != len(values) and not multi:
             self._q(unit.kind, line,
                     f"分别 list with {len(parts)} subjects and {len(values)} values", nt.orig(cs, ce))
             return "quarantined"
@@ -281,7 +301,8 @@ class ValueReader:
         if conflict:
             self._q(unit.kind, line, conflict, nt.orig(cs, ce))
             return "quarantined"
-        for (va, v, u), part, span in zip(values, parts, spans):
+        for i, (va, v, u) in enumerate(values):
+            part, span = (parts[0], spans[0]) if multi else (parts[i], spans[i])
             if u is None:
                 self._q(unit.kind, nt.line(va), f"target value {v} printed without unit", nt.orig(cs, ce))
                 return "quarantined"
@@ -291,6 +312,6 @@ class ValueReader:
             county = self._county_at_start(part)
             if county:
                 c.region = county
-            c.ctx = ctx
+            c.ctx = YearCtx(ctx.years[i], ctx.cumulative, ctx.period) if multi else ctx
             out.append(c)
         return out

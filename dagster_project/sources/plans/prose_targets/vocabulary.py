@@ -39,6 +39,24 @@ BUILD_VERBS = (
 )
 QUOTA_MARKERS = ("每个", "各县", "各乡", "各区", "各镇", "各村", "各街道", "各社区")
 
+# a value right after one of these (and any comparator word) is a growth or change rate, not a level
+CHANGE_WORDS = (
+    "增长", "增速", "增幅", "提高", "提升", "下降", "降低", "减少", "增加", "递增", "递减", "年均", "扩大",
+    "缩小", "压减", "上升", "回落", "减排",
+)
+RATE_NOUNS = ("年均增速", "年均增长", "增速", "增幅", "增长率", "增长")  # "3.9%的年均增速": a rate
+PAST_MARKERS = ("已", "目前")  # "目前…已建成": a statement of what is
+
+
+def is_change(text: str, floor: int, end: int) -> bool:
+    """Whether ``text[floor:end]`` (what precedes a value, its comparator word excluded) ends in a
+    change word: the value is then a growth or change rate."""
+    left = text[floor:end].rstrip("了")
+    if left.endswith("分别"):
+        left = left[:-2]
+    return left.endswith(CHANGE_WORDS)
+
+
 SUBJECT_LEAD = ("以及", "其中", "同时", "力争", "确保", "争取", "并且", "、", "和", "及", "与", "并", "使")
 SUBJECT_QUALIFIERS = (
     "中心城区", "中心城市", "县城", "城区", "市区", "市辖区", "城市", "城镇", "农村", "乡村", "全市",
@@ -117,4 +135,8 @@ def strip_subject(text: str, a: int, b: int) -> tuple[int, int]:
             changed = True
     while b > a and text[b - 1] in "、,:;“\"'(":
         b -= 1
+    for w in ("已经", "已", "将要", "将", "要", "均", "都"):  # "城镇化率已达到 45.4%", "…要达到", "…均控制在"
+        if text.endswith(w, a, b) and b - len(w) > a and not (w == "均" and text[b - 2] in "人平年"):
+            b -= len(w)
+            break
     return a, b

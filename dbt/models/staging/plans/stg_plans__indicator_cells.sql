@@ -10,6 +10,7 @@ select
     table_note,
     cast(row_number as integer)               as row_number,
     cast(line_number as integer)              as line_number,
+    source_location,
     group_label,
     indicator_label,
     label_scope,

@@ -29,6 +29,7 @@ from dagster_project.assets.ingest import (
 from dagster_project.assets.publish import published_warehouse
 from dagster_project.assets.serving import dashboard
 from dagster_project.checks import gx_checks
+from dagster_project.sources.datacalls.assets import raw_datacall_requests, raw_department_report_observations
 from dagster_project.resources import WarehouseResource, dbt_resource
 from dagster_project.sensors import WRITER_TAGS, yearbook_files_sensor, yearbook_refresh_job
 
@@ -45,6 +46,8 @@ all_assets = [
     raw_census_observations,
     raw_bulletin_observations,
     raw_bulletin_facts,
+    raw_datacall_requests,
+    raw_department_report_observations,
     raw_load_ledger,
     dbt_models,
     published_warehouse,

@@ -361,15 +361,11 @@ def raw_bulletin_facts(context: AssetExecutionContext) -> MaterializeResult:
     return _observation_files_result(context, "bulletin_facts", files, parse_bulletin_facts, OBSERVATION_SCHEMA)
 
 
-LOADERS = [
-    AssetKey(RAW + ["plan_indicator_cells"]),
-    AssetKey(RAW + ["plan_prose_targets"]),
-    AssetKey(RAW + ["plan_stated_values"]),
-    AssetKey(RAW + ["yearbook_observations"]),
-    AssetKey(RAW + ["census_observations"]),
-    AssetKey(RAW + ["bulletin_observations"]),
-    AssetKey(RAW + ["bulletin_facts"]),
-]
+LOADERS = [AssetKey(RAW + [t]) for t in (
+    "plan_indicator_cells", "plan_prose_targets", "plan_stated_values", "yearbook_observations", "census_observations",
+    "bulletin_observations", "bulletin_facts",
+    "datacall_requests", "department_report_observations",  # dagster_project/sources/datacalls/assets.py
+)]
 
 
 @multi_asset(

@@ -3,11 +3,20 @@
 -- time share, the UN SDG progress status and, in words, why: status_reason (English, computed in
 -- int_target_progress_computed) and status_reason_zh, the same branches worded in Chinese with
 -- region and indicator names instead of codes. target_period is target_year as a date, for BI
--- tools that chart over time.
+-- tools that chart over time. evaluation_state says what to do about a target (evaluated /
+-- awaiting_datacall with the template row / no_source_not_requested) and data_source_hint where its
+-- data would come from (int_target_evaluation_routed).
 with computed as (
     select
         p.*,
         coalesce(i.name_zh, p.indicator_code) as indicator_zh,
+        coalesce(i.is_plan_defined, false) as is_plan_defined,
+        e.evaluation_state,
+        e.datacall_request_id,
+        e.datacall_template_file,
+        e.datacall_template_sheet,
+        e.datacall_template_row,
+        e.data_source_hint,
         coalesce(r.region_name, p.region_code) as region_zh,
         coalesce(rp.region_name, p.relative_region_code) as relative_region_zh,
         case p.method
@@ -17,7 +26,8 @@ with computed as (
             else p.method
         end as method_zh
     from {{ ref('int_target_progress_computed') }} p
-    left join {{ ref('stg_reference__indicators') }} i on i.indicator_code = p.indicator_code
+    left join {{ ref('int_indicators_listed') }} i on i.indicator_code = p.indicator_code
+    left join {{ ref('int_target_evaluation_routed') }} e on e.target_id = p.target_id
     left join {{ ref('stg_reference__regions') }} r on r.region_code = p.region_code
     left join {{ ref('stg_reference__regions') }} rp on rp.region_code = p.relative_region_code
 )
@@ -110,6 +120,13 @@ select
             || {{ fmt_number('round(latest_actual_value, 4)') }} || '（' || latest_actual_year || ' 年），基期值 ' || {{ fmt_number('round(baseline_value, 4)') }}
             || '（' || baseline_year || ' 年），目标 ' || comparator || ' ' || {{ fmt_number('round(target_value, 4)') }} || '（' || target_year || ' 年）'
     end, '详细说明缺少数值，请看数值列（方法：' || coalesce(method_zh, '无') || '）') as status_reason_zh,
+    evaluation_state,
+    datacall_request_id,
+    datacall_template_file,
+    datacall_template_sheet,
+    datacall_template_row,
+    data_source_hint,
+    is_plan_defined,
     baseline_looks_cumulative,
     target_against_direction,
     source_file,

@@ -11,16 +11,11 @@
 --     not say whether the target is binding
 --   * warning_level: warning 预警 (binding, projection misses) / watch 关注 (not binding or not marked,
 --     projection misses) / none 正常 (projection meets) / not_projected 无推算
-with thr as (
-    select max(case when parameter = 'approx_tolerance_relative' then value end) as approx_tolerance_relative
-    from {{ ref('stg_reference__progress_thresholds') }}
-),
-
-progress as (
-    select p.*, t.is_binding, thr.approx_tolerance_relative
+with progress as (
+    -- approx_tolerance_relative: the assessment's own (ref progress_thresholds, read there)
+    select p.*, t.is_binding
     from {{ ref('int_target_progress_computed') }} as p
     left join {{ ref('int_plan_targets_checked') }} as t on t.target_id = p.target_id
-    cross join thr
 ),
 
 projected as (

@@ -48,6 +48,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("plan_id", "plan_id", 18, hidden=True),
     Column("target_id", "target_id", 18, hidden=True),
     Column("indicator_code", "indicator_code", 18, hidden=True),
+    Column("region_code", "region_code", 10, hidden=True),
     Column("year", "year", 8, hidden=True),
     Column("plan_digest", "plan_digest", 18, hidden=True),
 )

@@ -98,7 +98,7 @@ def test_template_layout(datacall):
     assert dv.type == "decimal" and dv.showErrorMessage and "只能填写数字" in dv.error
     assert str(dv.sqref) == f"L2:L{ws.max_row}"
     text = "\n".join(str(c.value) for c in wb[INSTRUCTIONS_SHEET]["A"] if c.value)
-    for phrase in ("填报年份：2025年", "“单位”列", "只填数字", "隐藏列", "2026年1月31日前", "报送至"):
+    for phrase in ("填报年份：2025年", "“单位”列", "只填数字", "隐藏列", "请于 2026年1月31日 前", "报送至"):
         assert phrase in text, phrase
     # python-calamine (the nightly's reader) sees the same cells, hidden ones included
     grid = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(DATA_SHEET).to_python()
@@ -108,9 +108,11 @@ def test_template_layout(datacall):
 
 def test_import_reports_what_the_nightly_will_do(datacall):
     output = datacall[4]
-    assert "5 value(s)" not in output  # the housing bureau's return: its valid numbers, before dbt's checks
-    assert "8 value(s) will be loaded" in output
-    assert "填报!" in output and "unit typed into the value cell ('98%'); the unit is % (column 单位)" in output
+    # the housing bureau's return: its 8 readable numbers less the one the water bureau reports differently
+    # (dbt's plausibility and stale-target checks come in the nightly)
+    assert "7 value(s) will be loaded" in output
+    assert "unit typed into the value cell ('98%'); the unit is % (column 单位)" in output
+    assert "conflicting reports of one request (可渗透地面面积比例, 2025): 43 in puyang_slj_2025.xlsx" in output
 
 
 def _department_actuals(con, region: str) -> list[tuple]:
@@ -194,3 +196,34 @@ def test_no_data_falls_by_exactly_the_rows_filled(datacall):
         after = {r: _insufficient(con, r) for r in ("410900", "371700")}
     assert before["410900"] - after["410900"] == len(fill.PUYANG_OK) == 5
     assert before["371700"] - after["371700"] == len(fill.HEZE_OK) == 3
+
+
+@pytest.mark.parametrize("typed, value, reason", [
+    (38, 38.0, None),
+    (38.5, 38.5, None),
+    ("38", 38.0, None),
+    ("1,234", 1234.0, None),
+    ("38%", None, "unit typed into the value cell ('38%'); the unit is 套 (column 单位): type the number only"),
+    ("3800套", None, "unit typed into the value cell ('3800套'); the unit is 套 (column 单位): type the number only"),
+    ("38 %", None, "unit typed into the value cell ('38 %'); the unit is 套 (column 单位): type the number only"),
+    ("约38", None, "text in the value cell: '约38' is not a number; type digits only (e.g. 38.5), in the unit 套 (column 单位)"),
+    ("三千八", None, "text in the value cell: '三千八' is not a number; type digits only (e.g. 38.5), in the unit 套 (column 单位)"),
+    ("38左右", None, "text in the value cell: '38左右' is not a number; type digits only (e.g. 38.5), in the unit 套 (column 单位)"),
+])
+def test_what_a_value_cell_may_hold(typed, value, reason):
+    from dagster_project.sources.datacalls.returns import read_value
+
+    assert read_value(typed, "套") == (value, reason)
+
+
+def test_a_workbook_that_is_not_a_template_is_refused_whole(tmp_path):
+    from openpyxl import Workbook
+
+    from dagster_project.ingest.common import SourceError
+    from dagster_project.sources.datacalls.returns import parse_return
+
+    wb = Workbook()
+    wb.active.append(HEADERS)
+    wb.save(tmp_path / "copied.xlsx")
+    with pytest.raises(SourceError, match="not a data-call template of this warehouse"):
+        parse_return(tmp_path / "copied.xlsx")

@@ -95,9 +95,31 @@ def import_return(file: Path, to: Path | None) -> None:
         shutil.copyfile(file, dest)
     o = console()
     o.print(f"{file.name}: {result.summary}; filed as {dest}")
-    o.print(f"  {result.rows.height} value(s) will be loaded as department_report observations "
+    kept, quarantine = _with_other_returns(dest_dir, dest, result)
+    o.print(f"  {kept} value(s) will be loaded as department_report observations "
             "(then held to the plausibility rules and checked against the plan's current targets)")
-    for q in result.quarantine:
+    for q in quarantine:
         o.print(f"  quarantined {q.location}: {q.reason}")
     if not result.rows.height and not result.quarantine:
         o.print("  no 填报值 is filled in")
+
+
+def _with_other_returns(dest_dir: Path, dest: Path, result) -> tuple[int, list]:
+    """This return's values kept and its quarantine rows once the returns already filed in ``dest_dir`` are
+    taken into account (a later return of the same unit supersedes; a different value for the same request
+    conflicts): the nightly's own rules (resolve.py)."""
+    from dagster_project.ingest.common import SourceError
+    from dagster_project.sources.datacalls.resolve import resolve_returns
+    from dagster_project.sources.datacalls.returns import parse_return
+
+    others = []
+    for p in sorted(dest_dir.glob("*.xlsx")):
+        if p.resolve() != dest.resolve() and not p.name.startswith(("~$", ".")):
+            try:
+                others.append(parse_return(p))
+            except SourceError:
+                continue  # that file is quarantined as a whole by the nightly
+    result.file = dest.name
+    rows, more, counts = resolve_returns([result, *others])
+    mine = [q for q in result.quarantine + more if q.source_file == dest.name]
+    return counts[dest.name][0], mine

@@ -7,10 +7,9 @@ dbt's; this module only selects and words them."""
 
 from __future__ import annotations
 
+from dagster_project.ingest.reference import read_reference
 from dagster_project.serving.panels import MISSING, fmt
 
-# evaluation_class -> (zh, en), in the order of raw/reference/final_evaluation_classes.csv
-CLASS_ORDER = ("achieved", "not_achieved", "not_assessable")
 GROUPING_ZH = {"plan": "全部目标", "binding": "按属性（约束性/预期性）", "group_label": "按规划类别"}
 
 
@@ -36,12 +35,13 @@ def todo_zh(row: dict) -> str:
 
 
 def final_for_city(city_code: str, final: list[dict], summary: list[dict]) -> dict:
-    """The city's final-evaluation rows (each with ``gap_text`` and ``todo``), the evaluation
-    year, the counts per class and the summary rows of the plans its targets are printed in."""
+    """The city's final-evaluation rows (each with ``todo``), the evaluation year, the count of
+    every class of raw/reference/final_evaluation_classes.csv (zero included) and the summary rows
+    of the plans its targets are printed in."""
     rows = [{**r, "todo": todo_zh(r)} for r in final if r["city_code"] == city_code]
-    labels = {r["evaluation_class"]: (r["evaluation_class_zh"], r["evaluation_class_en"]) for r in final}
-    classes = [{"code": c, "zh": labels[c][0], "en": labels[c][1], "n": sum(r["evaluation_class"] == c for r in rows)}
-               for c in CLASS_ORDER if c in labels]
+    classes = [{"code": c["evaluation_class"], "zh": c["name_zh"], "en": c["name_en"],
+                "n": sum(r["evaluation_class"] == c["evaluation_class"] for r in rows)}
+               for c in sorted(read_reference("final_evaluation_classes").to_dicts(), key=lambda c: int(c["zh_order"]))]
     plans = list(dict.fromkeys(r["plan_id"] for r in rows))
     tables = [
         {"plan_id": plan, "kind": kind, "kind_zh": GROUPING_ZH[kind],

@@ -147,7 +147,7 @@ select
             || comparator || ' ' || round(target_value, 4) || ' (' || direction || ' is better)'
         when latest_actual_value is null and not is_cumulative and n_regions_with_actuals = 0 then
             'no source in the warehouse reports ' || indicator_code || ' for any region: the target cannot be monitored '
-            || 'until a source (bulletin, yearbook column, monitoring report) is added'
+            || 'until a source (bulletin, yearbook column, monitoring report) or a department''s data-call return is added'
         when latest_actual_value is null and not is_cumulative then
             'no actual for ' || indicator_code || ' in ' || region_code || ' up to ' || target_year
             || ' (' || n_regions_with_actuals || ' other region(s) have one)'

@@ -94,7 +94,7 @@ select
             || comparator || ' ' || {{ fmt_number('round(target_value, 4)') }}
             || case direction when 'higher' then '（越高越好）' when 'lower' then '（越低越好）' else '' end
         when latest_actual_value is null and not is_cumulative and n_regions_with_actuals = 0 then
-            '仓库中没有任何来源报告“' || indicator_zh || '”（任何地区都没有）：在补充来源（公报、年鉴列、监测报告）之前无法监测该目标'
+            '仓库中没有任何来源报告“' || indicator_zh || '”（任何地区都没有）：在补充来源（公报、年鉴列、监测报告）或部门报送（数据填报）之前无法监测该目标'
         when latest_actual_value is null and not is_cumulative then
             region_zh || '截至 ' || target_year || ' 年没有“' || indicator_zh || '”的实际值（另有 '
             || n_regions_with_actuals || ' 个地区有）'

@@ -103,15 +103,15 @@ select
         when is_cumulative and cumulative_missing_years is not null then
             '缺 ' || cumulative_missing_years || ' 年的年度实际值：无法累计 ' || period_start || '–' || period_end
             || ' 年的进度（已有 ' || cumulative_years_observed || ' 年，合计 ' || {{ fmt_number('round(cumulative_actual_sum, 4)') }} || '）'
-        when baseline_value is null then '没有基期值：规划未印基期值，' || plan_baseline_year || ' 年及以前也没有实际值'
-        when not has_two_points then
-            '不足两个时点：基期 ' || baseline_year || ' 年，最新实际值 ' || latest_actual_year || ' 年'
         when status = 'target_missed' then
             '目标年 ' || target_year || ' 已到：' || case when is_cumulative then '累计实际值 ' else '最新实际值 ' end
             || {{ fmt_number('round(compared_value, 4)') }} || '（' || latest_actual_year || ' 年）未满足 ' || comparator || ' '
             || {{ fmt_number('round(target_value, 4)') }} || '（差距 ' || {{ fmt_number('round(gap_to_target, 4)') }}
             || coalesce('，' || {{ fmt_number('round(100 * gap_to_target / nullif(abs(target_value), 0), 1)') }} || '%', '')
             || '）；进度比 ' || coalesce({{ fmt_number('round(progress_ratio, 3)') }}, '无法计算') || '（' || method_zh || '）'
+        when baseline_value is null then '没有基期值：规划未印基期值，' || plan_baseline_year || ' 年及以前也没有实际值'
+        when not has_two_points then
+            '不足两个时点：基期 ' || baseline_year || ' 年，最新实际值 ' || latest_actual_year || ' 年'
         when status = 'deterioration' and progress_ratio is null then
             '目标等于基期值（无需增长），而最新实际值已不再满足目标'
         when status = 'insufficient_data' then '无法计算进度比（' || method_zh || '）'

@@ -185,7 +185,7 @@ def test_every_mistake_is_a_quarantine_row_with_its_cell(datacall):
                                                       "in the unit % (column 单位)")
     assert reasons == want
     assert requests == (78 + 38, 2)
-    assert supersede == [("puyang_zjj_2025.xlsx", 8 - 1, 7), ("puyang_zjj_2025_first.xlsx", 0, 2)]
+    assert supersede == [("puyang_zjj_2025.xlsx", 8 - 1, 7 + 1), ("puyang_zjj_2025_first.xlsx", 0, 2)]
 
 
 def test_no_data_falls_by_exactly_the_rows_filled(datacall):

@@ -69,7 +69,7 @@ QUERY = """
 select t.target_id, t.region_code, t.indicator_code, coalesce(t.indicator_label, p.indicator_label) as indicator_label,
        t.target_year, t.is_cumulative, t.period_start, t.period_end, t.baseline_year, t.baseline_value,
        t.latest_actual_value, t.latest_actual_year, t.latest_actual_source, t.comparator,
-       p.value_original, p.unit_original, p.unit_multiplier, p.row_text, p.cell_text, p.attributes, r.region_name
+       p.value_original, p.unit_original, p.unit_multiplier, p.row_text, p.cell_text, p.attributes, p.table_ref, r.region_name
 from marts.mart_target_progress as t
 join marts.fct_plan_target as p using (target_id)
 left join marts.dim_region as r on r.region_code = t.region_code
@@ -102,7 +102,8 @@ def plan_requests(con: duckdb.DuckDBPyConnection, plan_id: str, year: int) -> Pl
         for y in years:
             m = t["unit_multiplier"]
             source = f"{t['latest_actual_year']}年，{t['latest_actual_source']}" if t["latest_actual_year"] else "无（仓库中尚无实际值）"
-            definition = re.sub(r"\s*\t\s*", " | ", (t["row_text"] or t["cell_text"] or "").strip())
+            definition = f"规划原文{'（' + t['table_ref'] + '）' if t['table_ref'] else ''}：" + re.sub(
+                r"\s*\t\s*", " | ", (t["row_text"] or t["cell_text"] or "").strip())
             plan.rows.append({
                 "request_id": request_id(plan_id, t["target_id"], y), "plan_id": plan_id, "target_id": t["target_id"],
                 "indicator_code": t["indicator_code"] or "", "region_code": t["region_code"], "year": y,

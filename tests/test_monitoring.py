@@ -191,3 +191,64 @@ def test_report_and_dashboard_show_the_final_evaluation(warehouse, tmp_path):
         block = re.search(rf'<table class="final-table" id="final-table-{code}">.*?</table>', index, re.S).group(0)
         assert block.count("<tr data-class=") == n
     assert '<table class="final-counts" data-plan="371700-菏泽市新型城镇化与城乡融合发展规划(至2035年)" data-grouping="group_label">' in index
+
+
+@pytest.fixture(scope="module")
+def issued(nightly_warehouse, tmp_path_factory):
+    """A copy of the session's warehouse after `urban datacall 濮阳 --year 2025` issued the plan's template
+    and a nightly landed it (the requests): (published path, the template's requests)."""
+    import shutil
+
+    from click.testing import CliRunner
+    from dagster import DagsterInstance
+
+    from dagster_project.cli import main
+    from dagster_project.run import execute_nightly
+
+    d = tmp_path_factory.mktemp("issued")
+    path = d / "indicators.duckdb"
+    shutil.copy(nightly_warehouse[0], path)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("URBAN_WAREHOUSE_PATH", str(path))
+    res = CliRunner().invoke(main, ["datacall", "濮阳", "--year", "2025"])
+    assert res.exit_code == 0, res.output
+    result, published = execute_nightly(DagsterInstance.ephemeral())
+    assert result.success and published
+    with connect_readonly(path) as con:
+        requests = rows(con, "select * from raw.datacall_requests")
+    yield path, requests
+    mp.undo()
+
+
+@needs_shared
+def test_an_issued_template_makes_its_targets_await_the_return(issued):
+    path, requests = issued
+    # a row per target of the plan × year lacking an actual: the 2025 targets, and each year of a 2021–2025 [ ] period
+    assert {r["plan_id"] for r in requests} == {PUYANG_PLAN} and {r["year"] for r in requests} == {2021, 2022, 2023, 2024, 2025}
+    with connect_readonly(path) as con:
+        (gas,) = rows(con, """select p.evaluation_state, p.datacall_request_id, p.datacall_template_file, p.datacall_template_row,
+                                     f.evaluation_state final_state, f.datacall_template_row final_row
+                              from marts.mart_target_progress p join marts.mart_target_final_evaluation f using (target_id)
+                              where p.indicator_code = 'plan_410900_县城管道燃气普及率'""")
+        (req,) = [r for r in requests if r["indicator_code"] == "plan_410900_县城管道燃气普及率"]
+        assert gas == {"evaluation_state": "awaiting_datacall", "datacall_request_id": req["request_id"],
+                       "datacall_template_file": req["template_file"], "datacall_template_row": req["row_number"],
+                       "final_state": "awaiting_datacall", "final_row": req["row_number"]}
+        # every target without a status that a template row asks for awaits it; the others say nothing was asked
+        requested = {r["target_id"] for r in requests}
+        states = rows(con, "select target_id, status, evaluation_state from marts.mart_target_progress where region_code like '4109%'")
+        for s in states:
+            if s["status"] != "insufficient_data":
+                assert s["evaluation_state"] == "evaluated", s
+            elif s["target_id"] in requested:
+                assert s["evaluation_state"] == "awaiting_datacall", s
+        got = rows(con, """select evaluation_state, count(*) n from marts.mart_target_progress where region_code like '4109%'
+                           group by 1 order by 1""")
+        # the 2025 targets without a status (濮阳 46, its 5 counties' GDP targets) await the return; the 2035 ones
+        # were not asked for (--year 2025)
+        assert got == [{"evaluation_state": "awaiting_datacall", "n": 51}, {"evaluation_state": "evaluated", "n": 7},
+                       {"evaluation_state": "no_source_not_requested", "n": 12}]
+        summary = rows(con, "select grouping_kind, n_not_assessable, n_awaiting_datacall from marts.mart_final_evaluation_summary "
+                            "where plan_id = ? order by 1", [PUYANG_PLAN])
+        assert [(r["grouping_kind"], r["n_not_assessable"], r["n_awaiting_datacall"]) for r in summary] == [
+            ("binding", 51, 51), ("group_label", 51, 51), ("plan", 51, 51)]

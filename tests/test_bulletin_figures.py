@@ -16,7 +16,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
-import pytest
 
 from dagster_project.sources.bulletins import html as bulletins
 from tests.conftest import shared_file, with_codes

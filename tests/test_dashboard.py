@@ -19,7 +19,7 @@ import yaml
 from dagster_project.common.config import PROJECT_ROOT
 from dagster_project.serving import build_site
 from dagster_project.serving.dashboard import load
-from dagster_project.serving.panels import Vocabulary, early_warning, judge, projected_value
+from dagster_project.serving.panels import Vocabulary, judge
 
 PANEL_SQL = """
     select coalesce(r.prefecture_code, r.region_code) as city_code,
@@ -70,7 +70,9 @@ def sheet_count(warehouse: Path, city: str, binding: str) -> int:
 
 def variant(published: Path, tmp: Path, **columns: str) -> Path:
     """A copy of the warehouse whose fct_plan_target has exactly the optional columns given
-    (name -> SQL expression), so both the present and the absent case are exercised."""
+    (name -> SQL expression), so both the present and the absent case are exercised. The binding
+    flag is also what mart_target_projection's 预警 reads: its is_binding / is_warning follow (the
+    mart's rule: binding and the projection misses; null when the plan does not say)."""
     copy = tmp / "variant.duckdb"
     shutil.copy(published, copy)
     with duckdb.connect(str(copy)) as con:
@@ -79,6 +81,11 @@ def variant(published: Path, tmp: Path, **columns: str) -> Path:
             if col in columns:
                 con.execute(f"alter table marts.fct_plan_target add column {col} {typ}")
                 con.execute(f"update marts.fct_plan_target set {col} = {columns[col]}")
+        binding = "f.is_binding" if "is_binding" in columns else "cast(null as boolean)"
+        con.execute(f"""update marts.mart_target_projection j
+                        set is_binding = {binding},
+                            is_warning = case when {binding} is not null then coalesce({binding} and not j.projection_meets, false) end
+                        from marts.fct_plan_target f where f.target_id = j.target_id""")
     return copy
 
 
@@ -143,31 +150,21 @@ def test_status_vocabulary_covers_every_status_of_the_mart():
         vocab.word("unknown_status", None)
 
 
-def _row(**kw) -> dict:
-    """A synthetic mart_target_progress row: 2020 baseline 50, 2025 actual 55, target 2035."""
-    row = dict(target_year=2035, baseline_year=2020, baseline_value=50.0, latest_actual_year=2025, latest_actual_value=55.0,
-               cagr_actual=(55 / 50) ** (1 / 5) - 1, cagr_required=None, method="cagr", time_share=None, completion_share=None,
-               cumulative_actual_sum=None, is_cumulative=False, is_relative=False, cumulative_missing_years=None,
-               progress_ratio=0.8, comparator="=", target_value=70.0, target_value_high=None, direction="higher",
-               is_binding=True, status="acceleration_needed", status_reason="synthetic", status_reason_zh="合成", gap_to_target=None, plan_group=None)
-    return {**row, **kw}
-
-
-def test_early_warning_flags_a_binding_target_the_projection_misses():
-    projected = projected_value(_row())  # 55 · 1.1^(10/5) = 66.55
-    assert projected == pytest.approx(66.55)
-    assert early_warning(_row(), projected, 0.02) is True  # binding, 66.55 < 70
-    assert early_warning(_row(is_binding=False), projected, 0.02) is False
-    assert early_warning(_row(is_binding=None), projected, 0.02) is None  # the warehouse does not say
-    assert early_warning(_row(target_value=66.0), projected, 0.02) is False  # projection reaches it
-    assert early_warning(_row(comparator="≈", target_value=67.5), projected, 0.02) is False  # within ±2 %
-    assert early_warning(_row(comparator="≤", direction="lower"), projected, 0.02) is False
-    no_pace = _row(progress_ratio=None, cagr_actual=None, status="insufficient_data")
-    assert projected_value(no_pace) is None and early_warning(no_pace, None, 0.02) is False
-    arithmetic = _row(method="arithmetic_share", time_share=0.5)  # 50 + (55 − 50) / 0.5 = 60
-    assert projected_value(arithmetic) == pytest.approx(60.0)
-    judged = judge(_row(), Vocabulary.load(), 0.02)
-    assert (judged["word"].name_zh, judged["warning"]) == ("滞后", True)
+def test_judge_takes_projection_and_warning_from_the_projection_mart(published):
+    """The projection and 预警 are dbt's (marts.mart_target_projection, unit-tested there): the
+    pages show the mart's values as they are, per target."""
+    with duckdb.connect(str(published), read_only=True) as con:
+        mart = {r[0]: r[1:] for r in con.execute(
+            "select target_id, projected_value, projection_meets, is_warning from marts.mart_target_projection").fetchall()}
+    ctx = load(published)
+    judged = [t for c in ctx["cities"] for t in c["targets"]]
+    assert len(judged) == len(mart) > 0
+    assert all((t["projected"], t["projection_meets"], t["warning"]) == mart[t["target_id"]] for t in judged)
+    assert sum(t["projected"] is not None for t in judged) == sum(v[0] is not None for v in mart.values()) > 0
+    row = dict(status="acceleration_needed", progress_ratio=0.8, projected_value=66.55, projection_meets=False, is_warning=True,
+               status_reason_zh="合成", is_cumulative=False, cumulative_actual_sum=None, latest_actual_value=55.0)
+    judged = judge(row, Vocabulary.load())
+    assert (judged["word"].name_zh, judged["projected"], judged["warning"], judged["latest_shown"]) == ("滞后", 66.55, True, 55.0)
 
 
 def test_binding_and_plan_group_columns_when_present(published, tmp_path):

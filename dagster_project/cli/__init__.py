@@ -6,6 +6,7 @@
     urban export DIR the marts as Parquet, CSV and XLSX with the data dictionary
     urban docs       build dbt docs, offline Data Docs and the index page; print where they are
     urban serve      a read-only web view of dashboard and docs on 127.0.0.1
+    urban datacall   the yearly data call: write a plan's XLSX template; `import` a filled return
 
 Every command takes --help.
 """
@@ -18,6 +19,7 @@ from pathlib import Path
 import click
 
 from dagster_project.common import config, process
+from dagster_project.cli.datacall import datacall
 from dagster_project.cli.inspect import export, query, status
 from dagster_project.cli.run import run
 from dagster_project.cli.web import docs, serve
@@ -33,7 +35,7 @@ def main(warehouse: Path | None) -> None:
         os.environ[config.WAREHOUSE_ENV] = str(warehouse)
 
 
-for command in (run, status, query, export, docs, serve):
+for command in (run, status, query, export, docs, serve, datacall):
     main.add_command(command)
 
 

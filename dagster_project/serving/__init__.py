@@ -5,8 +5,10 @@ read-only), with no network at all.
 * :mod:`.ranking` — a city's rank among its province's prefecture cities (read from the ranking
   mart marts.mart_city_ranking).
 * :mod:`.panels` — the monitoring logic on top of the marts: the two status vocabularies
-  (``raw/reference/status_vocabulary.csv``), the projection at the actual growth rate, the
-  预警 (early warning) flag, one panel per printed indicator with its chart and CSV.
+  (``raw/reference/status_vocabulary.csv``), the projection and 预警 (early warning) flag as
+  ``marts.mart_target_projection`` computes them, one panel per printed indicator with its chart and CSV.
+* :mod:`.final_evaluation` — the 十四五 final evaluation of a city (``marts.mart_target_final_evaluation``
+  and its summary) and, per target not assessable, where its data would come from.
 * :mod:`.dashboard` — the static dashboard and :func:`build_site`, which writes the dashboard
   and one printable report per city (:mod:`.report`) into a fresh directory and swaps it in.
 """

@@ -25,6 +25,7 @@ from markupsafe import Markup
 from dagster_project.common import config
 from dagster_project.serving import queries
 from dagster_project.serving.charts import csv_href, figure
+from dagster_project.serving.final_evaluation import final_for_city, gap_zh
 from dagster_project.serving.panels import (
     MISSING,
     Vocabulary,
@@ -50,8 +51,9 @@ def load(warehouse: Path) -> dict:
     con = connect_readonly(warehouse)
     try:
         published = queries.published(con)
-        tolerance = queries.approx_tolerance(con)
         targets, optional = queries.target_progress(con)
+        final = queries.final_evaluation(con)
+        final_summary = queries.final_evaluation_summary(con)
         regions = sorted({t["region_code"] for t in targets})
         series = queries.actual_series(con, regions)
         ranks = province_ranks(con, regions)
@@ -61,7 +63,7 @@ def load(warehouse: Path) -> dict:
     finally:
         con.close()
     vocab = Vocabulary.load()
-    judged = [judge(t, vocab, tolerance) for t in targets]
+    judged = [judge(t, vocab) for t in targets]
     panels = build_panels(judged, series, ranks)
     cities = []
     for code in dict.fromkeys(t["city_code"] for t in judged):
@@ -75,6 +77,7 @@ def load(warehouse: Path) -> dict:
             "cutoff": max((p["cutoff"] for p in city_panels if p["cutoff"]), default=None),
             "by_status": status_summary(rows, vocab),
             "by_group": group_summary(rows, vocab),
+            "final": final_for_city(code, final, final_summary),
         })
     return {
         "published": published,
@@ -102,7 +105,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(fmt=fmt, pct=pct, binding_zh=binding_zh, csv_href=csv_href, where_zh=where_zh)
+    env.filters.update(fmt=fmt, pct=pct, binding_zh=binding_zh, csv_href=csv_href, where_zh=where_zh, gap_zh=gap_zh)
     env.globals.update(MISSING=MISSING)
     return env
 

@@ -3,12 +3,9 @@
 * Two vocabularies: the UN SDG status code of the mart and the wording of Chinese plan mid-term
   evaluations (提前实现 / 快于预期 / 基本符合预期 / 滞后 / 无法评估), mapped by
   ``raw/reference/status_vocabulary.csv``.
-* The projection: the value the target year would see if the actual pace since the baseline
-  went on — compound growth for method ``cagr`` (x_t · (1 + CAGR_actual)^(T_year − t)), the
-  completion share stretched over the whole period for ``arithmetic_share`` and
-  ``cumulative_share`` (x_b + (x_t − x_b) / time share, Σ actuals / time share).
-* 预警 (early warning): a binding (约束性) target whose projection misses it, judged with the
-  mart's own comparator rules (``=`` by direction, ``≈`` within ``approx_tolerance_relative``).
+* The projection and 预警 (early warning) are read from ``marts.mart_target_projection`` (dbt
+  computes them, so BI tools see the same numbers): the value the target year would see at the
+  actual pace since the baseline, and whether a binding (约束性) target's projection misses it.
 * One panel per printed indicator (region × plan × place in the plan × label) holding its
   targets (2025, 2035) with a value, its actual series and its rank in the province.
 """
@@ -75,63 +72,15 @@ def pct(v: float | None) -> str:
     return MISSING if v is None else f"{v * 100:.2f} %"
 
 
-def projected_value(t: dict) -> float | None:
-    """The target-year value at the actual pace (see the module docstring); None when the mart
-    computed no progress for the target (no progress ratio: e.g. a cumulative period with
-    missing years, no actual after the baseline)."""
-    Y, b, t_year = t["target_year"], t["baseline_year"], t["latest_actual_year"]
-    if t["progress_ratio"] is None:
-        return None
-    if t["method"] == "cagr":
-        if t["cagr_actual"] is None or t["latest_actual_value"] is None or t_year is None:
-            return None
-        return t["latest_actual_value"] * (1 + t["cagr_actual"]) ** (Y - t_year)
-    share = t["time_share"]
-    if not share or share <= 0:
-        return None
-    if t["method"] == "cumulative_share":
-        return None if t["cumulative_actual_sum"] is None else t["cumulative_actual_sum"] / share
-    if t["baseline_value"] is None or t["latest_actual_value"] is None or b is None:
-        return None
-    return t["baseline_value"] + (t["latest_actual_value"] - t["baseline_value"]) / share
-
-
-def meets(value: float | None, t: dict, tolerance: float) -> bool | None:
-    """Does ``value`` satisfy the target? The same rules as the mart's ``target_met``."""
-    T = t["target_value"]
-    if value is None or T is None:
-        return None
-    cmp = t["comparator"]
-    if cmp == "≈":
-        return abs(value - T) <= tolerance * abs(T)
-    if cmp == "between":
-        return T <= value <= (t["target_value_high"] if t["target_value_high"] is not None else T)
-    if cmp in (">", "≥", "<", "≤"):
-        return {">": value > T, "≥": value >= T, "<": value < T, "≤": value <= T}[cmp]
-    if t["direction"] == "higher":
-        return value >= T
-    if t["direction"] == "lower":
-        return value <= T
-    return abs(value - T) <= tolerance * abs(T)
-
-
-def early_warning(t: dict, projected: float | None, tolerance: float) -> bool | None:
-    """预警: a binding target whose projection misses it. None when the warehouse does not say
-    whether the target is binding (fct_plan_target.is_binding absent or null)."""
-    if t.get("is_binding") is None:
-        return None
-    return bool(t["is_binding"]) and meets(projected, t, tolerance) is False
-
-
-def judge(t: dict, vocab: Vocabulary, tolerance: float) -> dict:
-    """The row with its wording, projection, 预警 flag and Chinese reason added."""
-    projected = projected_value(t)
+def judge(t: dict, vocab: Vocabulary) -> dict:
+    """The row with its wording, the projection and 预警 flag of marts.mart_target_projection and the
+    Chinese reason added."""
     return {
         **t,
         "word": vocab.word(t["status"], t["progress_ratio"]),
-        "projected": projected,
-        "projection_meets": meets(projected, t, tolerance),
-        "warning": early_warning(t, projected, tolerance),
+        "projected": t["projected_value"],
+        "projection_meets": t["projection_meets"],
+        "warning": t["is_warning"],
         "reason_zh": t["status_reason_zh"],  # the mart says why, in Chinese (int_target_progress_computed)
         "latest_shown": t["cumulative_actual_sum"] if t["is_cumulative"] else t["latest_actual_value"],
     }

@@ -37,18 +37,10 @@ def published(con: duckdb.DuckDBPyConnection) -> dict:
     return found[0]
 
 
-def approx_tolerance(con: duckdb.DuckDBPyConnection) -> float:
-    """The ≈ tolerance the progress assessment used (raw/reference/progress_thresholds.csv, as loaded)."""
-    (value,) = con.execute(
-        "select cast(value as double) from raw.ref_progress_thresholds where parameter = 'approx_tolerance_relative'"
-    ).fetchone()
-    return value
-
-
 def target_progress(con: duckdb.DuckDBPyConnection) -> tuple[list[dict], set[str]]:
     """mart_target_progress with the region's name, its city (the prefecture a county target
-    belongs to), the indicator's name and, when present, the plan group and binding flag of
-    fct_plan_target; plus the optional columns found."""
+    belongs to), the indicator's name, the projection and 预警 of mart_target_projection and, when
+    present, the plan group and binding flag of fct_plan_target; plus the optional columns found."""
     found = columns(con, "marts", "fct_plan_target")
     present = {name for name, col in OPTIONAL_TARGET_COLUMNS.items() if col in found}
     optional = ", ".join(
@@ -57,8 +49,10 @@ def target_progress(con: duckdb.DuckDBPyConnection) -> tuple[list[dict], set[str
     )
     sql = f"""
         select p.*, r.region_name, r.level as region_level, c.region_code as city_code, c.region_name as city_name,
-               i.name_zh as indicator_name_zh, {optional}
+               i.name_zh as indicator_name_zh, {optional},
+               j.projected_value, j.projection_meets, j.is_warning, j.warning_level, j.warning_level_zh
         from marts.mart_target_progress p
+        join marts.mart_target_projection j on j.target_id = p.target_id
         join marts.dim_region r on r.region_code = p.region_code
         join marts.dim_region c on c.region_code = coalesce(r.prefecture_code, r.region_code)
         left join marts.dim_indicator i on i.indicator_code = p.indicator_code
@@ -67,6 +61,32 @@ def target_progress(con: duckdb.DuckDBPyConnection) -> tuple[list[dict], set[str
                  p.table_ref, p.line_number, p.indicator_label, p.target_year
     """
     return rows(con, sql), present
+
+
+def final_evaluation(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """marts.mart_target_final_evaluation (the 十四五 final evaluation of every target whose year has
+    passed) with the city each target belongs to, in the order of the plan."""
+    return rows(
+        con,
+        """
+        select f.*, coalesce(r.prefecture_code, r.region_code) as city_code
+        from marts.mart_target_final_evaluation f
+        join marts.dim_region r on r.region_code = f.region_code
+        order by city_code, f.plan_id, case f.source_kind when 'table' then 0 when 'action_table' then 1 else 2 end,
+                 f.table_ref, f.line_number, f.indicator_label, f.target_year, f.region_code
+        """,
+    )
+
+
+def final_evaluation_summary(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """marts.mart_final_evaluation_summary: the counts per plan, per plan × 类别, per plan × binding flag."""
+    return rows(
+        con,
+        """
+        select * from marts.mart_final_evaluation_summary
+        order by plan_id, case grouping_kind when 'plan' then 0 when 'binding' then 1 else 2 end, group_value
+        """,
+    )
 
 
 def actual_series(con: duckdb.DuckDBPyConnection, region_codes: list[str]) -> list[dict]:

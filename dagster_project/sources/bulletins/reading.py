@@ -1,6 +1,6 @@
 """A bulletin's text blocks -> observations, quarantine rows and a coverage summary.
 
-Per sentence: its level figures (:func:`dagster_project.sources.bulletins.html.extract_figures`), whose
+Per sentence: its level figures (:func:`dagster_project.sources.bulletins.sentence_figures.extract_figures`), whose
 figure each is (:func:`dagster_project.sources.bulletins.regions.figure_subject`), the previous year's
 value a change after it states exactly (:mod:`.prior_year`, landed as a second row with
 ``derivation = 'derived_from_change'``), and every ``<label><number><unit>`` shape the vocabulary did
@@ -23,6 +23,7 @@ from dagster_project.sources.common.provenance import ObservationRows, Quarantin
 from dagster_project.sources.common.cells import parse_number
 from dagster_project.common.reference import RegionLookup
 from dagster_project.sources.bulletins import figures as rules
+from dagster_project.sources.bulletins.sentence_figures import extract_figures, split_sentences
 from dagster_project.sources.bulletins.prior_year import DERIVED, derivation_of, previous_value
 
 EXTRA_SCHEMA = {
@@ -59,8 +60,6 @@ def read_blocks(blocks, *, kind: str, label_scope: str, source_file: str, source
                 region_code: str, region_name: str, year: int, lookup: RegionLookup, file_values: dict | None = None):
     """(observations, quarantine rows, counts) of the text blocks [(location, text)] of one bulletin
     ('line 12' of a page, 'page 3 line 12' of a PDF); ``file_values``: columns the same for every row."""
-    from dagster_project.sources.bulletins.html import extract_figures, split_sentences
-
     regions = rules.region_words(region_code, lookup)
     obs = ObservationRows(kind, source_file, source_sha256, label_scope, extra_schema=EXTRA_SCHEMA)
     obs.file_values.update(file_values or {})

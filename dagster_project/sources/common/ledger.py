@@ -15,6 +15,8 @@ LOADERS = [
     AssetKey(RAW + ["census_observations"]),
     AssetKey(RAW + ["bulletin_observations"]),
     AssetKey(RAW + ["bulletin_facts"]),
+    AssetKey(RAW + ["datacall_requests"]),
+    AssetKey(RAW + ["department_report_observations"]),
 ]
 
 

@@ -21,7 +21,7 @@ targets as (
 ),
 
 indicators as (
-    select indicator_code, direction from {{ ref('stg_reference__indicators') }}
+    select indicator_code, direction from {{ ref('int_indicators_listed') }}
 ),
 
 -- actuals: observed or derived from observations; per region × indicator one scope group

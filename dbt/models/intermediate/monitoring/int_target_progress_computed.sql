@@ -8,7 +8,8 @@
 --   method 'cumulative_share' for [ ] period targets: ratio = (Σ annual actuals / T) / (elapsed / period);
 --   on_track ratio ≥ on_track_min_ratio; acceleration_needed ≥ acceleration_min_ratio;
 --   limited_progress ≥ limited_min_ratio; deterioration below;
---   target_missed when the target year has been observed and the target is not met (ratio kept);
+--   target_missed when the target year has been observed and the target is not met (ratio kept; for a
+--   non-cumulative target the actual of the target year suffices, without a baseline);
 --   insufficient_data with the reason in words when fewer than two points or no target value.
 -- Thresholds come only from stg_reference__progress_thresholds.
 
@@ -116,6 +117,9 @@ statused as (
             when target_met then 'achieved'
             when latest_actual_value is null and not (is_cumulative and cumulative_actual_sum is not null) then 'insufficient_data'
             when is_cumulative and (cumulative_missing_years is not null or cumulative_actual_sum is null) then 'insufficient_data'
+            -- the actual of the target year is at hand and misses the target: no baseline or second
+            -- point is needed to say so (a data-call return for the target year suffices)
+            when not is_cumulative and target_year_observed and not target_met then 'target_missed'
             when not is_cumulative and baseline_value is null then 'insufficient_data'
             when not is_cumulative and not has_two_points then 'insufficient_data'
             when target_year_observed then 'target_missed'
@@ -147,7 +151,7 @@ select
             || comparator || ' ' || round(target_value, 4) || ' (' || direction || ' is better)'
         when latest_actual_value is null and not is_cumulative and n_regions_with_actuals = 0 then
             'no source in the warehouse reports ' || indicator_code || ' for any region: the target cannot be monitored '
-            || 'until a source (bulletin, yearbook column, monitoring report) is added'
+            || 'until a source (bulletin, yearbook column, monitoring report) or a department''s data-call return is added'
         when latest_actual_value is null and not is_cumulative then
             'no actual for ' || indicator_code || ' in ' || region_code || ' up to ' || target_year
             || ' (' || n_regions_with_actuals || ' other region(s) have one)'
@@ -158,9 +162,6 @@ select
             'annual actuals for ' || cumulative_missing_years || ' missing: the cumulative progress over '
             || period_start || '–' || period_end || ' cannot be summed (observed ' || cumulative_years_observed
             || ' year(s), sum ' || round(cumulative_actual_sum, 4) || ')'
-        when baseline_value is null then 'no baseline: the plan prints none and no actual exists at/before ' || plan_baseline_year
-        when not has_two_points then
-            'fewer than two points: baseline ' || baseline_year || ' and latest actual ' || latest_actual_year
         when status = 'target_missed' then
             'target year ' || target_year || ' reached: ' || case when is_cumulative then 'cumulative actual ' else 'latest actual ' end
             || round(compared_value, 4) || ' (' || latest_actual_year || ') does not satisfy ' || comparator || ' '
@@ -168,6 +169,9 @@ select
             || coalesce(', ' || round(100 * gap_to_target / nullif(abs(target_value), 0), 1) || ' %', '')
             || '); progress ratio ' || coalesce(cast(round(progress_ratio, 3) as varchar), 'n/a')
             || ' (' || coalesce(ratio_band, 'not banded') || ', method ' || method || ')'
+        when baseline_value is null then 'no baseline: the plan prints none and no actual exists at/before ' || plan_baseline_year
+        when not has_two_points then
+            'fewer than two points: baseline ' || baseline_year || ' and latest actual ' || latest_actual_year
         when status = 'deterioration' and progress_ratio is null then
             'the target equals the baseline (no growth required) and the latest actual no longer satisfies it'
         when status = 'insufficient_data' then 'the progress ratio cannot be computed (method ' || method || ')'

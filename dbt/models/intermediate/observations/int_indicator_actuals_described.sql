@@ -27,5 +27,5 @@ select
     a.reconciliation_status
 from {{ ref('int_indicator_actuals_derived') }} as a
 join {{ ref('int_regions_resolved') }} as r on r.region_code = a.region_code
-join {{ ref('stg_reference__indicators') }} as i on i.indicator_code = a.indicator_code
+join {{ ref('int_indicators_listed') }} as i on i.indicator_code = a.indicator_code  -- catalogue and plan-defined (data-call values)
 where a.value_basis = 'observation'

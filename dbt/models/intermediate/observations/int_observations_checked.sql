@@ -19,13 +19,29 @@
 --               implausible as a whole (a garbled or shifted column): all its values are
 --               quarantined and none serves as a reference. The jump rule is then applied again
 --               without them, so good values are not judged against a garbled column.
+--     A data-call value (department_report) whose template is stale (datacall_issue,
+--     int_department_reports_matched) gets that issue instead and is never used. A plan-defined indicator
+--     (no catalogue row) is judged by its unit's rule, as its plan targets are (int_plan_targets_checked).
 --   * plausibility_exception - a reviewed row of ref plausibility_exceptions (region × indicator ×
 --     year × file) lets a value through despite its rule; the excused issue and the review are kept.
 --   * preferred - among the plausible values of the same region × indicator × year × scope group,
 --     a stated (or revised) value before a previous-year value derived from a printed change (any
 --     source's stated value outranks a derived one), then the source with the best precedence (ref
 --     source_precedence); later editions and loads break ties. n_sources_for_key counts the plausible values of the key.
-with exceptions as (
+-- the rule key of a value: its indicator's own (catalogue indicators); else its unit's, which is how a
+-- plan-defined indicator (no catalogue row, no rule of its own) is judged, like its plan targets
+with observations as (
+    select
+        o.*,
+        case when o.indicator_code is null then null
+             when k.rule_key is not null then o.indicator_code
+             else 'unit:' || o.canonical_unit end                                           as rule_key
+    from {{ ref('int_observations_normalized') }} as o
+    left join (select distinct rule_key from {{ ref('int_plausibility_rules_resolved') }}) as k
+        on k.rule_key = o.indicator_code
+),
+
+exceptions as (
     select *, 'reviewed by ' || reviewed_by || ': ' || reason as review
     from {{ ref('stg_reference__plausibility_exceptions') }}
 ),
@@ -41,9 +57,9 @@ ranged as (
         r.column_min_values,
         {{ plausibility_range_issue('o.value_normalized', 'o.canonical_unit', 'r') }}           as range_issue,
         e.review
-    from {{ ref('int_observations_normalized') }} as o
+    from observations as o
     left join {{ ref('int_plausibility_rules_resolved') }} as r
-        on r.rule_key = o.indicator_code and r.canonical_unit = o.canonical_unit
+        on r.rule_key = o.rule_key and r.canonical_unit = o.canonical_unit
     left join exceptions as e
         on e.region_code = o.region_code and e.indicator_code = o.indicator_code
         and e.year = o.year and e.source_file = o.source_file
@@ -53,7 +69,7 @@ ranged as (
 points as (
     select *
     from ranged
-    where indicator_code is not null and value_normalized is not null
+    where indicator_code is not null and value_normalized is not null and datacall_issue is null
       and (range_issue is null or review is not null)
 ),
 
@@ -96,7 +112,7 @@ outliers as (
 
 judged as (
     select
-        r.* exclude (rule_name, rule_why, max_jump_factor, max_year_gap, column_outlier_share, column_min_values, range_issue, review),
+        r.* exclude (rule_name, rule_why, max_jump_factor, max_year_gap, column_outlier_share, column_min_values, range_issue, review, rule_key),
         coalesce(
             r.range_issue,
             case when c.source_file is not null then
@@ -126,10 +142,10 @@ judged as (
 checked as (
     select
         judged.* exclude (found_issue, review),
-        case when review is null then found_issue end                                          as plausibility_issue,
+        coalesce(datacall_issue, case when review is null then found_issue end)                as plausibility_issue,
         case when review is not null and found_issue is not null
              then 'excused: ' || found_issue || ' - ' || review end                            as plausibility_exception,
-        indicator_code is not null and value_normalized is not null
+        indicator_code is not null and value_normalized is not null and datacall_issue is null
             and (review is not null or found_issue is null)                                    as usable
     from judged
 )

@@ -19,12 +19,17 @@
 --     bracketed parts and spaces dropped: '2-37 在校学生数(二) （人）' → 在校学生数) + '/' + the
 --     normalized label + ' [' + canonical unit (the printed unit when no unit row knows it) + ']',
 --     e.g. 'unmapped:在校学生数/普通小学 [persons]' next to 'unmapped:专任教师数/普通小学 [persons]'.
+--   * department_report rows (data-call returns, int_department_reports_matched) carry the indicator code of
+--     their template row's hidden id and are normalized with the unit and multiplier of the plan target they
+--     answer (the unit the template printed); their datacall_issue (stale template) is judged in
+--     int_observations_checked.
 {%- set sources = [
     ('stg_yearbooks__observations', 'raw/yearbook_observations'),
     ('stg_census__observations', 'raw/census_observations'),
     ('stg_bulletins__html_observations', 'raw/bulletin_observations'),
     ('stg_bulletins__facts', 'raw/bulletin_facts'),
     ('stg_plans__stated_values', 'raw/plan_stated_values'),
+    ('int_department_reports_matched', 'raw/department_report_observations'),
 ] %}
 -- loader_asset: the Dagster asset that landed the row (for the load summary)
 with unioned as (
@@ -39,12 +44,12 @@ with unioned as (
 -- unit, the census files): from the one mapping step, int_indicator_labels_mapped
 labelled as (
     select
-        u.* replace (
+        u.* exclude (indicator_code) replace (
             coalesce(u.unit_raw, l.assumed_unit)                                   as unit_raw,
             coalesce(nullif(u.unit_key, ''), l.assumed_unit_key, '')               as unit_key,
             case when u.unit_raw is null and l.assumed_unit is not null then 'mapping' else u.unit_source end as unit_source
         ),
-        l.indicator_code
+        coalesce(u.indicator_code, l.indicator_code)                               as indicator_code
     from unioned as u
     left join {{ ref('int_indicator_labels_mapped') }} as l
         on l.label_scope = u.label_scope and l.label_key = u.label_key and l.unit_key = u.unit_key and l.scope = u.scope
@@ -57,9 +62,9 @@ units as (
 normalized as (
     select
         u.*,
-        coalesce(specific.canonical_unit, generic.canonical_unit)  as canonical_unit,
-        coalesce(specific.multiplier, generic.multiplier)          as unit_multiplier,
-        u.value * coalesce(specific.multiplier, generic.multiplier) as value_normalized,
+        coalesce(u.target_canonical_unit, specific.canonical_unit, generic.canonical_unit)  as canonical_unit,
+        coalesce(u.target_unit_multiplier, specific.multiplier, generic.multiplier)          as unit_multiplier,
+        u.value * coalesce(u.target_unit_multiplier, specific.multiplier, generic.multiplier) as value_normalized,
         -- whole-city figures of bulletins and census (scope n.a.) compete with the yearbook's 全市
         case when u.scope = '市辖区' then '市辖区' else '全市' end as scope_group
     from labelled as u

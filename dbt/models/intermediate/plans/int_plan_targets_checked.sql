@@ -1,6 +1,6 @@
 -- Row-level range gate on the plans' baselines and targets, before the marts: the rule of ref
 -- plausibility_rules (via int_plausibility_rules_resolved) for the row's indicator, or for its
--- canonical unit when the label is unmapped. A value, or the upper bound of a range target,
+-- canonical unit for a plan-defined indicator (a label the catalogue does not map). A value, or the upper bound of a range target,
 -- outside [min_value, max_value] gets a plausibility_issue: fct_plan_target leaves the row out and
 -- fct_quarantine lists it with file, line and cell. Targets are not compared with other years (a
 -- target may jump). A reviewed row of ref plausibility_exceptions (region × indicator × year ×
@@ -19,7 +19,8 @@ judged as (
         'reviewed by ' || e.reviewed_by || ': ' || e.reason        as review
     from targets as t
     left join {{ ref('int_plausibility_rules_resolved') }} as r
-        on r.rule_key = coalesce(t.indicator_code, 'unit:' || t.canonical_unit)
+        on r.rule_key = case when t.match_type = 'plan_defined' then 'unit:' || t.canonical_unit
+                             else coalesce(t.indicator_code, 'unit:' || t.canonical_unit) end
         and r.canonical_unit = t.canonical_unit
     left join {{ ref('stg_reference__plausibility_exceptions') }} as e
         on e.region_code = t.region_code and e.indicator_code = t.indicator_code

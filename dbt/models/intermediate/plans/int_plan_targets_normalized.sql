@@ -1,7 +1,11 @@
 -- Plan targets and baselines with canonical indicator codes and normalized units.
 --   * indicator: printed label -> catalogue code from the one mapping step, int_indicator_labels_mapped
---     (match type exact/related; no mapping -> indicator_code null, match_type 'none', the label is
---     kept verbatim)
+--     (match type exact/related); a label no catalogue row maps becomes a plan-defined indicator
+--     (match_type 'plan_defined'): code plan_<region_code>_<label_key> - stable across runs and file
+--     renames, never equated across regions - with '_' || canonical unit appended when the region
+--     prints the same label in two units; int_plan_indicators_defined lists them for dim_indicator
+--   * a plan-defined indicator's unit is the unit printed with the target, normalized (ref units);
+--     a printed unit ref units does not know is kept as printed (multiplier 1)
 --   * unit: printed unit -> canonical unit x multiplier (万人 -> persons x 10^4); a unit row
 --     specific to the indicator wins over the generic one (菏泽 prints ㎡ for a per-capita area);
 --     no unit printed (empty or a dash: unit_key '') is the catalogue's ratio for a ratio indicator
@@ -105,6 +109,31 @@ with_units as (
         on generic.unit_key = mapped.unit_key and generic.indicator_code is null
     left join (select indicator_code, canonical_unit, 1.0 as multiplier from catalogue where canonical_unit = 'ratio') as unprinted
         on unprinted.indicator_code = mapped.indicator_code and mapped.unit_key = ''
+),
+
+plan_defined as (
+    -- labels no catalogue row maps: the plan itself defines the indicator
+    select
+        with_units.* exclude (indicator_code, match_type, canonical_unit, unit_multiplier),
+        case when indicator_code is null and unit_key <> ''
+             then coalesce(canonical_unit, unit_printed) else canonical_unit end          as canonical_unit,
+        case when indicator_code is null and unit_key <> ''
+             then coalesce(unit_multiplier, 1.0) else unit_multiplier end                  as unit_multiplier,
+        coalesce(indicator_code, 'plan_' || region_code || '_' || label_key)              as indicator_code_base,
+        case when indicator_code is null then 'plan_defined' else match_type end          as match_type
+    from with_units
+),
+
+coded as (
+    select
+        * exclude (indicator_code_base),
+        case
+            when match_type = 'plan_defined'
+                 and count(distinct canonical_unit) over (partition by region_code, label_key, match_type) > 1
+            then indicator_code_base || '_' || canonical_unit
+            else indicator_code_base
+        end                                                                               as indicator_code
+    from plan_defined
 )
 
 select
@@ -156,7 +185,7 @@ select
     u.row_text,
     u.load_id,
     u.loaded_at
-from with_units as u
+from coded as u
 left join baselines as b using (plan_id)
 left join regions as r on r.region_code = u.region_code
 left join periods as p on p.plan_id = u.plan_id and p.target_year = u.year

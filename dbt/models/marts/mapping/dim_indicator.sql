@@ -1,8 +1,10 @@
--- The indicator catalogue (ref indicators) and what the warehouse holds for each indicator: the name
+-- The indicator catalogue (ref indicators) plus the plan-defined indicators (a printed target label
+-- the catalogue does not map: is_plan_defined, defined_by_plan_id; int_indicators_listed), and what
+-- the warehouse holds for each indicator: the name
 -- of its harmonized concept, how it is derived where no source prints it (ref derivations), and
 -- its coverage - regions and years with an actual (observed or derived), plan targets printed.
 with catalogue as (
-    select * from {{ ref('stg_reference__indicators') }}
+    select * from {{ ref('int_indicators_listed') }}
 ),
 
 actuals as (
@@ -36,7 +38,10 @@ select
     coalesce(a.n_regions_with_actuals, 0)                  as n_regions_with_actuals,
     a.first_actual_year,
     a.last_actual_year,
-    coalesce(t.n_plan_targets, 0)                          as n_plan_targets
+    coalesce(t.n_plan_targets, 0)                          as n_plan_targets,
+    c.is_plan_defined,
+    c.defined_by_plan_id,
+    c.defined_for_region_code
 from catalogue as c
 left join catalogue as h on h.indicator_code = c.harmonized_code
 left join {{ ref('stg_reference__derivations') }} as d on d.indicator_code = c.indicator_code

@@ -3,11 +3,20 @@
 -- time share, the UN SDG progress status and, in words, why: status_reason (English, computed in
 -- int_target_progress_computed) and status_reason_zh, the same branches worded in Chinese with
 -- region and indicator names instead of codes. target_period is target_year as a date, for BI
--- tools that chart over time.
+-- tools that chart over time. evaluation_state says what to do about a target (evaluated /
+-- awaiting_datacall with the template row / no_source_not_requested) and data_source_hint where its
+-- data would come from (int_target_evaluation_routed).
 with computed as (
     select
         p.*,
         coalesce(i.name_zh, p.indicator_code) as indicator_zh,
+        coalesce(i.is_plan_defined, false) as is_plan_defined,
+        e.evaluation_state,
+        e.datacall_request_id,
+        e.datacall_template_file,
+        e.datacall_template_sheet,
+        e.datacall_template_row,
+        e.data_source_hint,
         coalesce(r.region_name, p.region_code) as region_zh,
         coalesce(rp.region_name, p.relative_region_code) as relative_region_zh,
         case p.method
@@ -17,7 +26,8 @@ with computed as (
             else p.method
         end as method_zh
     from {{ ref('int_target_progress_computed') }} p
-    left join {{ ref('stg_reference__indicators') }} i on i.indicator_code = p.indicator_code
+    left join {{ ref('int_indicators_listed') }} i on i.indicator_code = p.indicator_code
+    left join {{ ref('int_target_evaluation_routed') }} e on e.target_id = p.target_id
     left join {{ ref('stg_reference__regions') }} r on r.region_code = p.region_code
     left join {{ ref('stg_reference__regions') }} rp on rp.region_code = p.relative_region_code
 )
@@ -84,7 +94,7 @@ select
             || comparator || ' ' || {{ fmt_number('round(target_value, 4)') }}
             || case direction when 'higher' then '（越高越好）' when 'lower' then '（越低越好）' else '' end
         when latest_actual_value is null and not is_cumulative and n_regions_with_actuals = 0 then
-            '仓库中没有任何来源报告“' || indicator_zh || '”（任何地区都没有）：在补充来源（公报、年鉴列、监测报告）之前无法监测该目标'
+            '仓库中没有任何来源报告“' || indicator_zh || '”（任何地区都没有）：在补充来源（公报、年鉴列、监测报告）或部门报送（数据填报）之前无法监测该目标'
         when latest_actual_value is null and not is_cumulative then
             region_zh || '截至 ' || target_year || ' 年没有“' || indicator_zh || '”的实际值（另有 '
             || n_regions_with_actuals || ' 个地区有）'
@@ -93,15 +103,15 @@ select
         when is_cumulative and cumulative_missing_years is not null then
             '缺 ' || cumulative_missing_years || ' 年的年度实际值：无法累计 ' || period_start || '–' || period_end
             || ' 年的进度（已有 ' || cumulative_years_observed || ' 年，合计 ' || {{ fmt_number('round(cumulative_actual_sum, 4)') }} || '）'
-        when baseline_value is null then '没有基期值：规划未印基期值，' || plan_baseline_year || ' 年及以前也没有实际值'
-        when not has_two_points then
-            '不足两个时点：基期 ' || baseline_year || ' 年，最新实际值 ' || latest_actual_year || ' 年'
         when status = 'target_missed' then
             '目标年 ' || target_year || ' 已到：' || case when is_cumulative then '累计实际值 ' else '最新实际值 ' end
             || {{ fmt_number('round(compared_value, 4)') }} || '（' || latest_actual_year || ' 年）未满足 ' || comparator || ' '
             || {{ fmt_number('round(target_value, 4)') }} || '（差距 ' || {{ fmt_number('round(gap_to_target, 4)') }}
             || coalesce('，' || {{ fmt_number('round(100 * gap_to_target / nullif(abs(target_value), 0), 1)') }} || '%', '')
             || '）；进度比 ' || coalesce({{ fmt_number('round(progress_ratio, 3)') }}, '无法计算') || '（' || method_zh || '）'
+        when baseline_value is null then '没有基期值：规划未印基期值，' || plan_baseline_year || ' 年及以前也没有实际值'
+        when not has_two_points then
+            '不足两个时点：基期 ' || baseline_year || ' 年，最新实际值 ' || latest_actual_year || ' 年'
         when status = 'deterioration' and progress_ratio is null then
             '目标等于基期值（无需增长），而最新实际值已不再满足目标'
         when status = 'insufficient_data' then '无法计算进度比（' || method_zh || '）'
@@ -110,6 +120,13 @@ select
             || {{ fmt_number('round(latest_actual_value, 4)') }} || '（' || latest_actual_year || ' 年），基期值 ' || {{ fmt_number('round(baseline_value, 4)') }}
             || '（' || baseline_year || ' 年），目标 ' || comparator || ' ' || {{ fmt_number('round(target_value, 4)') }} || '（' || target_year || ' 年）'
     end, '详细说明缺少数值，请看数值列（方法：' || coalesce(method_zh, '无') || '）') as status_reason_zh,
+    evaluation_state,
+    datacall_request_id,
+    datacall_template_file,
+    datacall_template_sheet,
+    datacall_template_row,
+    data_source_hint,
+    is_plan_defined,
     baseline_looks_cumulative,
     target_against_direction,
     source_file,

@@ -159,6 +159,32 @@ def test_pdf_like_text_blocks_are_rejoined_and_keep_their_page_location(tmp_path
         (2025, "=", 55.0, 3), (2025, "≤", 5.5, 4)]
 
 
+def test_pdf_plan_file_goes_through_the_document_reader(tmp_path, monkeypatch):
+    """A *.pdf plan: the loaders' entry points take the page lines of sources/common/documents.py
+    (stood in for here: a PDF with Chinese text needs a CJK font the test machine may lack; the PDF
+    text layer itself is tested on the real bulletins in test_documents.py). Its prose targets land
+    with their page places; it has no table structure, so the cells loader refuses it by name."""
+    from dagster_project.sources.common import documents
+
+    pages = [("page 1 line 1", "商丘市新型城镇化规划（2021-2035年）"), ("page 1 line 2", "2022年6月"),
+             ("page 3 line 7", "到2025年，全市常住人口城镇化率达到55%，城镇调查失业率控制在"),
+             ("page 3 line 8", "5.5%以内。")]
+    asked = []
+
+    def read_document(path, kind):
+        asked.append((Path(path).name, kind))
+        return documents.DocumentText(Path(path).name, "pdf", pages)
+
+    monkeypatch.setattr(documents, "read_document", read_document)
+    (pdf := tmp_path / "shangqiu_plan.pdf").write_bytes(b"%PDF-1.4 stand-in")
+    res = extract_plan_file_targets(pdf)
+    assert res.targets.select("target_year", "comparator", "value", "line_number").rows() == [
+        (2025, "=", 55.0, 3), (2025, "≤", 5.5, 4)]
+    with pytest.raises(SourceError, match="no indicator table found"):
+        parse_plan_file_tables(pdf)
+    assert asked == [("shangqiu_plan.pdf", "plan")] * 2
+
+
 def test_markdown_year_headers_with_words(tmp_path):
     doc = tmp_path / "plan.md"
     doc.write_text("# 商丘市新型城镇化规划（2021-2035年）\n\n专栏1 主要指标\n\n"

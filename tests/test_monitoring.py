@@ -124,11 +124,12 @@ def test_final_evaluation_of_the_2025_targets(warehouse):
         hints = rows(con, """select data_source_hint, count(*) n from marts.mart_target_final_evaluation
                              where evaluation_class = 'not_assessable' and plan_id = ? group by 1 order by 1""", [PUYANG_PLAN])
         assert sum(h["n"] for h in hints) == 51 and {"data_source_hint": DEPARTMENT, "n": 44} in hints
-        (gas,) = rows(con, "select evaluation_class, evaluation_state, data_source_hint, evaluation_reason "
+        (gas,) = rows(con, "select evaluation_class, evaluation_state, data_source_hint, evaluation_reason, evaluation_reason_zh "
                            "from marts.mart_target_final_evaluation where indicator_code = 'plan_410900_县城管道燃气普及率'")
         assert gas == {"evaluation_class": "not_assessable", "evaluation_state": "no_source_not_requested",
                        "data_source_hint": DEPARTMENT,
-                       "evaluation_reason": "no actual of plan_410900_县城管道燃气普及率 in 410900 up to 2025"}
+                       "evaluation_reason": "no actual of plan_410900_县城管道燃气普及率 in 410900 up to 2025",
+                       "evaluation_reason_zh": "截至 2025 年没有实际值"}
 
 
 @needs_shared
@@ -180,7 +181,8 @@ def test_report_and_dashboard_show_the_final_evaluation(warehouse, tmp_path):
     assert "评估年 <span class=\"en\">evaluation year</span> 2025：目标年已过的目标 55 项，已实现 0 项、未实现 4 项、无法评估 51 项。" in section
     table = re.search(r'<table class="final-table" id="final-table-410900">.*?</table>', section, re.S).group(0)
     assert table.count('<tr data-class="not_achieved"') == 4 and table.count('<tr data-class="not_assessable"') == 51
-    assert re.search(r"城镇人均可支配收入 <small>2025年 · yuan</small></td>.*?<td class=\"num\">-4,751（-10.3 %）</td>", table, re.S)
+    assert re.search(r"城镇人均可支配收入 <small>2025年 · yuan</small></td>.*?<small class=\"reason\">实际值 41549（2025 年）未满足 = 46300"
+                     r"（差距 -4751）</small></td>\s*<td class=\"num\">-4,751（-10.3 %）</td>", table, re.S)
     gas = re.search(r"<tr[^>]*>\s*<td>县城管道燃气普及率 <small>2025年 · % · 规划自定义指标</small></td>.*?</tr>", table, re.S).group(0)
     assert "无法评估" in gas and DEPARTMENT in gas and "尚未发出数据填报（urban datacall）" in gas
     # the indicator table names the source of every target not evaluated

@@ -93,5 +93,28 @@ select
         when latest_actual_year is not null then
             'latest actual is of ' || latest_actual_year || ': no actual of the target year ' || target_year
         else 'no actual of ' || coalesce(indicator_code, indicator_label) || ' in ' || region_code || ' up to ' || target_year
-    end                                                               as evaluation_reason
+    end                                                               as evaluation_reason,
+    -- the same branches in Chinese
+    case
+        when evaluation_class = 'achieved' and is_cumulative then
+            period_start || '–' || cumulative_last_year || ' 年累计实际值 ' || {{ fmt_number('round(compared_value, 4)') }}
+            || ' 满足 ' || comparator || ' ' || {{ fmt_number('round(target_value, 4)') }}
+        when evaluation_class = 'achieved' then
+            '实际值 ' || {{ fmt_number('round(compared_value, 4)') }} || '（' || latest_actual_year || ' 年）满足 '
+            || comparator || ' ' || {{ fmt_number('round(target_value, 4)') }}
+        when evaluation_class = 'not_achieved' then
+            '实际值 ' || {{ fmt_number('round(compared_value, 4)') }} || '（' || coalesce(cumulative_last_year, latest_actual_year)
+            || ' 年）未满足 ' || comparator || ' ' || {{ fmt_number('round(target_value, 4)') }}
+            || '（差距 ' || {{ fmt_number('round(compared_value - target_value, 4)') }} || '）'
+        when target_value is null then '目标没有可比的数值'
+        when target_met then latest_actual_year || ' 年实际值已满足目标，但缺目标年 ' || target_year || ' 年的实际值'
+        when is_cumulative and cumulative_missing_years is not null then
+            '缺 ' || cumulative_missing_years || ' 年的年度实际值：' || period_start || '–' || period_end || ' 年累计不完整'
+        when is_cumulative and cumulative_actual_sum is not null then
+            '年度实际值只到 ' || cumulative_last_year || ' 年：' || period_start || '–' || period_end || ' 年累计不完整'
+        when is_cumulative then period_start || '–' || period_end || ' 年没有年度实际值'
+        when latest_actual_year is not null then
+            '最新实际值为 ' || latest_actual_year || ' 年：缺目标年 ' || target_year || ' 年的实际值'
+        else '截至 ' || target_year || ' 年没有实际值'
+    end                                                               as evaluation_reason_zh
 from classified

@@ -42,6 +42,7 @@ select
     e.gap_to_target,
     e.gap_relative,
     e.evaluation_reason,
+    e.evaluation_reason_zh,
     case
         when e.evaluation_class <> 'not_assessable' then 'evaluated'
         when s.datacall_request_id is not null then 'awaiting_datacall'

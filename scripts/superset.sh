@@ -18,7 +18,7 @@ STATE="${SUPERSET_STATE:-$ROOT/.superset}"
 PORT="${SUPERSET_PORT:-8088}"
 PYTHON="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || bash scripts/setup.sh
-WAREHOUSE="$(.venv/bin/python -c 'from dagster_project import config; print(config.warehouse_path())')"  # URBAN_WAREHOUSE_PATH or the default
+WAREHOUSE="$(.venv/bin/python -c 'from dagster_project.common import config; print(config.warehouse_path())')"  # URBAN_WAREHOUSE_PATH or the default
 [ -f "$WAREHOUSE" ] || { echo "no published warehouse at $WAREHOUSE: run 'bash scripts/nightly.sh' first" >&2; exit 1; }
 URI="duckdb:///$WAREHOUSE?access_mode=read_only"
 

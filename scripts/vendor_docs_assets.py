@@ -14,7 +14,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-VENDOR = Path(__file__).resolve().parents[1] / "dagster_project" / "static" / "vendor"
+VENDOR = Path(__file__).resolve().parents[1] / "dagster_project" / "quality" / "static" / "vendor"
 
 
 def main() -> None:

@@ -64,8 +64,8 @@ def test_run_prints_stages_and_a_summary_and_logs_everything_to_a_file(wh):
     assert "STEP_START" not in out and "START sql table model" not in out
     last = json.loads((wh.path.parent / "logs" / "last_run.json").read_text(encoding="utf-8"))
     assert last["run_id"] == run_id and last["exit_code"] == 0 and last["published"] is True
-    assert ("this run: 20 raw table(s) landed, 0 kept (inputs unchanged); 42 dbt model(s) built, 0 kept (no upstream "
-            "change); 3 GX suite(s) validated, 0 outcome(s) reused (tables unchanged); 11 mart export(s) written, 0 kept "
+    assert ("this run: 25 raw table(s) landed, 0 kept (inputs unchanged); 55 dbt model(s) built, 0 kept (no upstream "
+            "change); 3 GX suite(s) validated, 0 outcome(s) reused (tables unchanged); 14 mart export(s) written, 0 kept "
             "(rows unchanged)\n") in out
 
 
@@ -75,8 +75,8 @@ def test_run_again_with_nothing_changed_says_what_it_kept(wh, tmp_path):
     shutil.copytree(wh.path.parent / "exports", tmp_path / "exports")
     done = wh.urban("--warehouse", str(copy), "run")
     assert done.returncode == 0, done.stdout[-3000:]
-    assert ("this run: 0 raw table(s) landed, 20 kept (inputs unchanged); 0 dbt model(s) built, 42 kept (no upstream "
-            "change); 0 GX suite(s) validated, 3 outcome(s) reused (tables unchanged); 0 mart export(s) written, 11 kept "
+    assert ("this run: 0 raw table(s) landed, 25 kept (inputs unchanged); 0 dbt model(s) built, 55 kept (no upstream "
+            "change); 0 GX suite(s) validated, 3 outcome(s) reused (tables unchanged); 0 mart export(s) written, 14 kept "
             "(rows unchanged); `urban run --full` does it all") in done.stdout
     assert re.search(r"│ dbt test │\s+0 │\s+0 │\s+0 │", done.stdout) and re.search(r"│ GX suite │\s+2 │\s+1 │\s+0 │", done.stdout)
 
@@ -113,7 +113,7 @@ def test_status_tells_freshness_and_the_last_run(wh):
     loaded, quarantined = sql(wh, "select sum(rows_loaded), sum(rows_quarantined) from marts.mart_load_summary")[0]
     assert f"loaded     {loaded:,} rows from" in done.stdout and f"{quarantined:,} rows quarantined" in done.stdout
     assert re.search(r"checks\s+\d+ passed, 1 warned, 0 failed", done.stdout)
-    assert "  work       this run: 20 raw table(s) landed, 0 kept (inputs unchanged); 42 dbt model(s) built" in done.stdout
+    assert "  work       this run: 25 raw table(s) landed, 0 kept (inputs unchanged); 55 dbt model(s) built" in done.stdout
     stale = wh.urban("status", "--max-age-hours", "0")
     assert stale.returncode == 1 and "stale: published more than 0.0 h ago" in stale.stdout
     missing = wh.urban("--warehouse", str(wh.path.parent / "none.duckdb"), "status")

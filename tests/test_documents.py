@@ -303,7 +303,7 @@ def test_nightly_publishes_2025_actuals_from_pdf_and_word_bulletins(nightly_ware
         per_file = dict(con.execute("""
             select source_file, count(*) from marts.fct_indicator_observation
             where region_code in ('230100', '653200') and source_kind like 'bulletin%' group by 1""").fetchall())
-        assert per_file == {"harbin_2025_statistical_bulletin.pdf": 7, "hotan_2025_statistical_bulletin.docx": 1}
+        assert per_file == {"harbin_2025_statistical_bulletin.pdf": 41, "hotan_2025_statistical_bulletin.docx": 5}
 
 
 # ---------------------------------------------------------------------------

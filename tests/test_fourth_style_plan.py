@@ -235,5 +235,5 @@ def test_web_page_and_word_plans_land_through_the_loaders(tmp_path, monkeypatch)
     for asset in ("raw/plan_indicator_cells", "raw/plan_prose_targets", "raw/plan_stated_values"):
         assert {(asset, "broken.htm"), (asset, "fake.docx"), (asset, "b_zhoukou_copy.docx")} <= files
     reasons = {f: r for _a, f, r in quarantined}
-    assert "not valid utf-8" in reasons["broken.htm"] and "not a readable DOCX" in reasons["fake.docx"]
+    assert "not valid utf-8" in reasons["broken.htm"] and "not a readable docx (zip) archive" in reasons["fake.docx"]
     assert reasons["b_zhoukou_copy.docx"].startswith("same plan as a_zhoukou.html")

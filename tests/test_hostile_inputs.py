@@ -130,7 +130,7 @@ def test_budgets_come_from_the_reference_file():
     rows = pl.read_csv(config.INGEST_LIMITS_FILE, infer_schema=False)
     assert rows.columns == ["limit_name", "value", "unit", "reason"]
     assert config.ingest_limits() == {r["limit_name"]: int(r["value"]) for r in rows.iter_rows(named=True)}
-    kinds = {"plan", "yearbook", "census", "bulletin_html", "bulletin_pdf", "bulletin_docx", "bulletin_facts"}
+    kinds = {"plan", "yearbook", "census", "bulletin_html", "bulletin_pdf", "bulletin_docx", "bulletin_facts", "plan_pdf", "datacall"}
     assert {f"max_file_bytes_{k}" for k in kinds} | {"max_xlsx_uncompressed_bytes", "max_docx_uncompressed_bytes", "max_sheet_cells"} == set(config.ingest_limits())
     assert rows.filter(pl.col("reason").str.len_chars() < 20).is_empty()
 

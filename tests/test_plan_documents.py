@@ -129,7 +129,7 @@ def test_page_without_indicator_table_or_city_is_an_error(tmp_path):
 def test_not_a_docx_is_an_error(tmp_path):
     p = tmp_path / "plan.docx"
     p.write_bytes(b"this is not a zip file")
-    with pytest.raises(SourceError, match="not a readable DOCX"):
+    with pytest.raises(SourceError, match=r"not a readable docx \(zip\) archive"):
         parse_plan_file_tables(p)
 
 

@@ -11,7 +11,7 @@
   a block or row is its position in :func:`document.document_text`.
   (The PDF/DOCX text reader ``sources/common/documents.py`` gives blocks with ``page N line M``; its
   blocks can replace these paragraphs — the tables stay this module's.)
-* A file that is not a readable DOCX (not a zip, no word/document.xml) is a SourceError naming it.
+* A file that is not a readable DOCX (not a zip, a zip bomb, no word/document.xml) is a SourceError naming it.
 """
 
 from __future__ import annotations

@@ -36,18 +36,7 @@ base as (
 judged as (
     select
         *,
-        case
-            when compared_value is null or target_value is null then null
-            when comparator = '≈' then abs(compared_value - target_value) <= approx_tolerance_relative * abs(target_value)
-            when comparator = 'between' then compared_value between target_value and coalesce(target_value_high, target_value)
-            when comparator = '>' then compared_value > target_value
-            when comparator = '≥' then compared_value >= target_value
-            when comparator = '<' then compared_value < target_value
-            when comparator = '≤' then compared_value <= target_value
-            when direction = 'higher' then compared_value >= target_value
-            when direction = 'lower' then compared_value <= target_value
-            else abs(compared_value - target_value) <= approx_tolerance_relative * abs(target_value)
-        end as target_met,
+        {{ meets_target('compared_value') }} as target_met,
         case
             when is_cumulative then 'cumulative_share'
             when canonical_unit = '%' and target_value >= near_bound_min_target_pct then 'arithmetic_share'

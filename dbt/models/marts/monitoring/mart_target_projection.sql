@@ -34,18 +34,7 @@ projected as (
 judged as (
     select
         *,
-        case
-            when projected_value is null or target_value is null then null
-            when comparator = '≈' then abs(projected_value - target_value) <= approx_tolerance_relative * abs(target_value)
-            when comparator = 'between' then projected_value between target_value and coalesce(target_value_high, target_value)
-            when comparator = '>' then projected_value > target_value
-            when comparator = '≥' then projected_value >= target_value
-            when comparator = '<' then projected_value < target_value
-            when comparator = '≤' then projected_value <= target_value
-            when direction = 'higher' then projected_value >= target_value
-            when direction = 'lower' then projected_value <= target_value
-            else abs(projected_value - target_value) <= approx_tolerance_relative * abs(target_value)
-        end as projection_meets
+        {{ meets_target('projected_value') }} as projection_meets
     from projected
 )
 

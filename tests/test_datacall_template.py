@@ -73,3 +73,25 @@ def test_an_unfilled_template_reports_nothing_and_its_date_comes_from_the_workbo
     assert result.reported_on == load_workbook(path).properties.modified.date()
     wb = load_workbook(path)
     assert wb[DATA_SHEET].max_row == 4
+
+
+def test_import_files_a_return_in_a_writable_source_dir_never_in_raw(tmp_path, monkeypatch):
+    """`urban datacall import` without --to: datacalls/ of the first configured source directory that can be
+    written; the repository's raw/ (committed sources) and a directory laid read-only are never written."""
+    import click
+
+    from dagster_project.cli.datacall import _returns_dir
+    from dagster_project.common import config
+
+    shared, office = tmp_path / "shared", tmp_path / "office"
+    shared.mkdir()
+    office.mkdir()
+    shared.chmod(0o555)
+    try:
+        monkeypatch.setenv(config.SOURCE_DIRS_ENV, f"{shared}:{office}")
+        assert _returns_dir("datacalls") == office.resolve() / "datacalls"
+        monkeypatch.setenv(config.SOURCE_DIRS_ENV, str(shared))
+        with pytest.raises(click.ClickException, match="no writable source directory"):
+            _returns_dir("datacalls")
+    finally:
+        shared.chmod(0o755)

@@ -75,7 +75,7 @@ def issue(which: str, year: int | None, out: Path | None, by_unit: bool, deadlin
 @datacall.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--to", "to", type=click.Path(file_okay=False, path_type=Path),
-              help="Directory to file it in (default: <first source dir>/datacalls/).")
+              help="Directory to file it in (default: datacalls/ of the first writable directory of URBAN_SOURCE_DIRS).")
 def import_return(file: Path, to: Path | None) -> None:
     """Check FILE is a template of this warehouse, copy it into the directory the nightly reads returns
     from, and say what the next nightly will do with each filled row (the nightly's own reader)."""
@@ -87,7 +87,7 @@ def import_return(file: Path, to: Path | None) -> None:
         result = parse_return(file)
     except SourceError as e:
         raise click.ClickException(f"{file} is not accepted: {e}") from e
-    dest_dir = to or config.source_dirs()[0] / RETURNS_SUBDIR
+    dest_dir = to or _returns_dir(RETURNS_SUBDIR)
     dest_dir.mkdir(parents=True, exist_ok=True)
     dest = dest_dir / file.name
     if dest.resolve() != file.resolve():
@@ -101,6 +101,21 @@ def import_return(file: Path, to: Path | None) -> None:
         o.print(f"  quarantined {q.location}: {q.reason}")
     if not result.rows.height and not result.quarantine:
         o.print("  no 填报值 is filled in")
+
+
+def _returns_dir(subdir: str) -> Path:
+    """``<dir>/<subdir>`` of the first configured source directory (URBAN_SOURCE_DIRS) that can be written:
+    never the repository's own raw/ (its committed sources), never a read-only data directory."""
+    import os
+
+    for d in config.source_dirs():
+        # write bits too: a directory laid read-only (r-x) stays untouched even for root, whom os.access lets write
+        if d.resolve() != config.RAW_DIR.resolve() and os.access(d, os.W_OK) and d.stat().st_mode & 0o222:
+            return d / subdir
+    raise click.ClickException(
+        f"no writable source directory to file the return in ({config.SOURCE_DIRS_ENV}: "
+        f"{[str(d) for d in config.source_dirs()[1:]] or 'none'}): point {config.SOURCE_DIRS_ENV} at the office's "
+        "data directory, or pass --to DIR (a datacalls/ folder of a source directory)")
 
 
 def _with_other_returns(dest_dir: Path, dest: Path, result) -> tuple[int, list]:

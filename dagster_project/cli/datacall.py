@@ -13,6 +13,7 @@ import click
 
 from dagster_project.common import config
 from dagster_project.cli.common import console
+from dagster_project.sources.datacalls.layout import RETURN_TO
 
 
 class _DefaultIssue(click.Group):
@@ -37,7 +38,7 @@ def datacall() -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the template here (one plan only).")
 @click.option("--by-unit", is_flag=True, help="One sheet per responsible unit when the plan names them.")
 @click.option("--deadline", help="报送截止日期 printed in the instructions (default: 31 January of the next year).")
-@click.option("--return-to", default="规划编制/监测部门（发展改革委规划科）", show_default=True, help="Where returns are sent (printed).")
+@click.option("--return-to", default=RETURN_TO, show_default=True, help="Where returns are sent (printed).")
 def issue(which: str, year: int | None, out: Path | None, by_unit: bool, deadline: str | None, return_to: str) -> None:
     """Write the template of each plan WHICH names into <warehouse dir>/datacalls/issued/ (the nightly lands
     it as the requests it made) and to --out."""

@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+RETURN_TO = "规划编制/监测部门（发展改革委规划科）"  # where returns go unless `urban datacall --return-to` says otherwise
+
 MARKER = "urban-datacall-template"  # A1 of the hidden sheet META_SHEET: a template of this project
 FORMAT_VERSION = "1"
 META_SHEET = "_datacall"  # very hidden: key (column A) -> value (column B)

@@ -35,15 +35,8 @@ def resolve_plans(con: duckdb.DuckDBPyConnection, which: str) -> list[str]:
     if which.isdigit():
         return [p for p in plans if p.split("-", 1)[0] == which]
     codes = [r[0] for r in con.execute(
-        "select region_code from marts.dim_region where region_name = ? or region_name = ? || '市' or region_name_short = ?",
-        [which, which, which]).fetchall()] if _has_column(con, "dim_region", "region_name_short") else [r[0] for r in con.execute(
         "select region_code from marts.dim_region where region_name = ? or region_name = ? || '市'", [which, which]).fetchall()]
     return [p for p in plans if p.split("-", 1)[0] in codes]
-
-
-def _has_column(con, table: str, column: str) -> bool:
-    return con.execute("select count(*) from information_schema.columns where table_schema = 'marts' and table_name = ? "
-                       "and column_name = ?", [table, column]).fetchone()[0] > 0
 
 
 def _number(v):

@@ -25,6 +25,7 @@ from dagster_project.sources.datacalls.layout import (
     META_SHEET,
     REPORT_DATE_LABEL,
     REPORTING_UNIT_LABEL,
+    RETURN_TO,
 )
 from dagster_project.sources.datacalls.plan_rows import Plan
 
@@ -100,7 +101,7 @@ def _data_sheet(wb: Workbook, name: str, rows: list[dict]) -> None:
 
 
 def write_template(plan: Plan, year: int, out: Path, *, by_unit: bool = False, deadline: str | None = None,
-                   return_to: str = "规划编制/监测部门（发展改革委规划科）", issued_at: dt.datetime | None = None) -> Path:
+                   return_to: str = RETURN_TO, issued_at: dt.datetime | None = None) -> Path:
     """The template of ``plan`` for ``year`` written to ``out``; returns ``out``."""
     issued_at = issued_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
     deadline = deadline or f"{year + 1}年1月31日"
